@@ -1,0 +1,10 @@
+"""minigrad: a small reverse-mode autodiff engine on NumPy and CuPy whose gradients are differentiable."""
+from minigrad.autograd import Function, enable_grad, is_grad_enabled, no_grad
+from minigrad.backend import cuda_is_available, manual_seed
+from minigrad.tensor import Tensor, bool_, float32, float64, grad, int32, int64
+from minigrad.creation import (arange, full, full_like, ones, ones_like, rand, rand_like, randn, randn_like,
+                               tensor, zeros, zeros_like)
+from minigrad.ops import *  # noqa: F401,F403  (the op wrappers: exp, matmul, sum, ...)
+from minigrad.gradcheck import gradcheck, gradgradcheck
+
+__version__ = "0.1.0"

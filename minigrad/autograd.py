@@ -1,0 +1,239 @@
+"""The autodiff core: `Function`, grad mode, and the reverse-mode graph walk.
+
+A `Function` turns input Tensors into output Tensors. Its `forward` works on raw
+arrays (numpy or cupy); its `backward` receives the output gradients as Tensors and
+returns the input gradients as Tensors built from minigrad ops. When a gradient is
+taken with ``create_graph=True`` those ops are recorded too, so the gradient can be
+differentiated again, to any order.
+
+Ownership: a Tensor holds its creator Function strongly, a Function holds its inputs
+strongly and its outputs weakly, so the graph is a DAG with no reference cycles and
+is freed by reference counting as soon as the last output is dropped.
+"""
+from __future__ import annotations
+
+import weakref
+from typing import TYPE_CHECKING, Callable
+
+from minigrad.backend import array_module, device_of
+
+if TYPE_CHECKING:
+    from minigrad.tensor import Tensor
+
+
+class GradMode:
+    """Whether new operations are recorded for differentiation (a process-wide flag)."""
+
+    enabled = True
+
+
+class _SetGradMode:
+    """Context manager and decorator that sets GradMode.enabled inside its scope."""
+
+    def __init__(self, mode: bool):
+        self.mode = mode
+        self._previous: list[bool] = []
+
+    def __enter__(self):
+        self._previous.append(GradMode.enabled)
+        GradMode.enabled = self.mode
+
+    def __exit__(self, *exc):
+        GradMode.enabled = self._previous.pop()
+
+    def __call__(self, fn: Callable) -> Callable:
+        mode = self.mode
+
+        def wrapper(*args, **kwargs):
+            with _SetGradMode(mode):
+                return fn(*args, **kwargs)
+
+        wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
+        return wrapper
+
+
+def no_grad() -> _SetGradMode:
+    """Record nothing inside: ``with no_grad(): ...`` or ``@no_grad()``."""
+    return _SetGradMode(False)
+
+
+def enable_grad() -> _SetGradMode:
+    """Record operations inside, even within ``no_grad``."""
+    return _SetGradMode(True)
+
+
+def is_grad_enabled() -> bool:
+    return GradMode.enabled
+
+
+class Function:
+    """One differentiable operation. Subclasses define `forward` and `backward`.
+
+    ``forward(*arrays) -> array | tuple[array, ...]`` computes on raw arrays.
+    ``backward(*grad_outputs: Tensor) -> Tensor | None | tuple`` returns one gradient
+    per input (None where an input needs none; ``self.needs_input_grad`` says which
+    are wanted). The default `backward` raises: such an op has no derivative.
+    """
+
+    __slots__ = ("inputs", "outputs", "generation", "needs_input_grad", "__dict__")
+
+    def __call__(self, *inputs: "Tensor"):
+        arrays = [x.data for x in inputs]
+        if len(arrays) > 1:
+            _check_same_device(self, arrays)
+        outputs = self.forward(*arrays)
+        record = GradMode.enabled and any(x.requires_grad for x in inputs)
+        make = TENSOR_TYPE[0]._make
+        if type(outputs) is not tuple:
+            out = make(outputs, record)
+            if record:
+                self._link(inputs, (out,))
+            return out
+        outs = tuple(make(y, record) for y in outputs)
+        if record:
+            self._link(inputs, outs)
+        return outs
+
+    def _link(self, inputs, outs) -> None:
+        self.inputs = inputs
+        self.generation = generation = max(x.generation for x in inputs)
+        for y in outs:
+            y.creator = self
+            y.generation = generation + 1
+        self.outputs = [weakref.ref(y) for y in outs]
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def forward(self, *arrays):
+        raise NotImplementedError(f"{self.name}.forward is not defined")
+
+    def backward(self, *grad_outputs):
+        raise RuntimeError(
+            f"{self.name} has no derivative: it cannot be differentiated"
+            " (differentiating a gradient through it needs a second derivative it does not have)"
+        )
+
+    def release(self) -> None:
+        """Drop the inputs and saved arrays: the graph below is freed."""
+        self.inputs = None
+        if self.__dict__:
+            self.__dict__.clear()
+
+
+TENSOR_TYPE: list = []  # [Tensor], filled in by minigrad.tensor (avoids a circular import)
+
+
+def _check_same_device(fn: Function, arrays) -> None:
+    first = type(arrays[0])
+    for a in arrays[1:]:
+        if type(a) is not first:
+            devices = sorted({device_of(x) for x in arrays})
+            raise RuntimeError(
+                f"{fn.name}: inputs are on different devices ({' and '.join(devices)}); "
+                "move them with .to(device) first"
+            )
+
+
+# ----------------------------------------------------------------------------- graph walk
+def _ordered_functions(roots) -> list[Function]:
+    """Every Function reachable from `roots`, latest generation first.
+
+    A Function's generation exceeds that of every Function producing its inputs, so
+    this order visits each Function after all the Functions that consume its outputs.
+    """
+    seen: set[int] = set()
+    order: list[Function] = []
+    stack = [r.creator for r in roots if r.creator is not None]
+    while stack:
+        fn = stack.pop()
+        if id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        if fn.inputs is None:
+            raise RuntimeError(
+                f"{fn.name}: trying to backward through a graph that was already freed. "
+                "Pass retain_graph=True (or create_graph=True) to the first backward/grad "
+                "call if you need to differentiate the same graph twice."
+            )
+        order.append(fn)
+        stack.extend(x.creator for x in fn.inputs if x.creator is not None)
+    order.sort(key=lambda f: f.generation, reverse=True)
+    return order
+
+
+def _needed_functions(functions: list[Function], targets: dict) -> set:
+    """The Functions from which some target can be reached (only these are walked)."""
+    needed: set = set()
+    for fn in reversed(functions):  # earliest generation first
+        for x in fn.inputs:
+            if id(x) in targets or (x.creator is not None and x.creator in needed):
+                needed.add(fn)
+                break
+    return needed
+
+
+def run_backward(roots, root_grads, targets: dict | None, retain_graph: bool, create_graph: bool) -> dict:
+    """Propagate `root_grads` from `roots` back through the graph.
+
+    With `targets` (a dict id -> Tensor) only the paths that reach a target are walked,
+    and the result maps each reached target to its gradient. With targets None every
+    tensor that requires grad is reached and the result maps each leaf to its gradient.
+    Both maps are {id(tensor): (tensor, gradient)}.
+    """
+    functions = _ordered_functions(roots)
+    needed = None
+    if targets is not None:
+        needed = _needed_functions(functions, targets)
+        functions = [fn for fn in functions if fn in needed]
+    keep = targets if targets is not None else {}
+    grads: dict[int, tuple] = {}  # id(tensor) -> (tensor, gradient): holding the tensor keeps its id unique
+    reached = dict(targets) if targets is not None else {}
+    for root, g in zip(roots, root_grads):
+        _accumulate(grads, root, g)
+        if targets is None and root.creator is None:
+            reached[id(root)] = root
+    with _SetGradMode(create_graph):
+        for fn in functions:
+            gys = []
+            for ref in fn.outputs:
+                key = id(ref())
+                entry = grads.get(key) if key in keep else grads.pop(key, None)
+                gys.append(None if entry is None else entry[1])
+            if all(g is None for g in gys):
+                continue
+            if len(gys) > 1:
+                gys = [_zeros_like(ref()) if g is None else g for g, ref in zip(gys, fn.outputs)]
+            if needed is None:
+                fn.needs_input_grad = tuple(x.requires_grad for x in fn.inputs)
+            else:
+                fn.needs_input_grad = tuple(
+                    x.requires_grad and (id(x) in targets or x.creator in needed) for x in fn.inputs
+                )
+            gxs = fn.backward(*gys)
+            if type(gxs) is not tuple:
+                gxs = (gxs,)
+            for x, gx, wanted in zip(fn.inputs, gxs, fn.needs_input_grad):
+                if wanted and gx is not None:
+                    if gx.shape != x.shape:
+                        raise RuntimeError(
+                            f"{fn.name}.backward returned a gradient of shape {gx.shape} "
+                            f"for an input of shape {x.shape}"
+                        )
+                    _accumulate(grads, x, gx)
+                    if targets is None and x.creator is None:
+                        reached[id(x)] = x
+            if not retain_graph:
+                fn.release()
+    return {key: grads[key] for key in reached if key in grads}
+
+
+def _accumulate(grads: dict, x, g) -> None:
+    key = id(x)
+    previous = grads.get(key)
+    grads[key] = (x, g if previous is None else previous[1] + g)
+
+
+def _zeros_like(y):
+    return TENSOR_TYPE[0]._make(array_module(y.data).zeros(y.shape, y.dtype), False)

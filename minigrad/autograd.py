@@ -78,29 +78,44 @@ class Function:
     __slots__ = ("inputs", "outputs", "generation", "needs_input_grad", "__dict__")
 
     def __call__(self, *inputs: "Tensor"):
-        arrays = [x.data for x in inputs]
-        if len(arrays) > 1:
-            _check_same_device(self, arrays)
-        outputs = self.forward(*arrays)
-        record = GradMode.enabled and any(x.requires_grad for x in inputs)
+        # The hot path of every op: kept free of generator expressions and helper calls.
+        if len(inputs) == 1:
+            x = inputs[0]
+            outputs = self.forward(x.data)
+            record = x.requires_grad and GradMode.enabled
+            generation = x.generation
+        else:
+            arrays = [x.data for x in inputs]
+            first = type(arrays[0])
+            record, generation = False, 0
+            for x in inputs:
+                if type(x.data) is not first:
+                    _raise_device_mismatch(self, arrays)
+                if x.requires_grad:
+                    record = True
+                if x.generation > generation:
+                    generation = x.generation
+            outputs = self.forward(*arrays)
+            record = record and GradMode.enabled
         make = TENSOR_TYPE[0]._make
         if type(outputs) is not tuple:
             out = make(outputs, record)
             if record:
-                self._link(inputs, (out,))
+                self.inputs = inputs
+                self.generation = generation
+                out.creator = self
+                out.generation = generation + 1
+                self.outputs = (weakref.ref(out),)
             return out
-        outs = tuple(make(y, record) for y in outputs)
+        outs = tuple([make(y, record) for y in outputs])
         if record:
-            self._link(inputs, outs)
+            self.inputs = inputs
+            self.generation = generation
+            for y in outs:
+                y.creator = self
+                y.generation = generation + 1
+            self.outputs = tuple([weakref.ref(y) for y in outs])
         return outs
-
-    def _link(self, inputs, outs) -> None:
-        self.inputs = inputs
-        self.generation = generation = max(x.generation for x in inputs)
-        for y in outs:
-            y.creator = self
-            y.generation = generation + 1
-        self.outputs = [weakref.ref(y) for y in outs]
 
     @property
     def name(self) -> str:
@@ -125,15 +140,12 @@ class Function:
 TENSOR_TYPE: list = []  # [Tensor], filled in by minigrad.tensor (avoids a circular import)
 
 
-def _check_same_device(fn: Function, arrays) -> None:
-    first = type(arrays[0])
-    for a in arrays[1:]:
-        if type(a) is not first:
-            devices = sorted({device_of(x) for x in arrays})
-            raise RuntimeError(
-                f"{fn.name}: inputs are on different devices ({' and '.join(devices)}); "
-                "move them with .to(device) first"
-            )
+def _raise_device_mismatch(fn: Function, arrays) -> None:
+    devices = sorted({device_of(x) for x in arrays})
+    raise RuntimeError(
+        f"{fn.name}: inputs are on different devices ({' and '.join(devices)}); "
+        "move them with .to(device) first"
+    )
 
 
 # ----------------------------------------------------------------------------- graph walk
@@ -196,27 +208,29 @@ def run_backward(roots, root_grads, targets: dict | None, retain_graph: bool, cr
             reached[id(root)] = root
     with _SetGradMode(create_graph):
         for fn in functions:
-            gys = []
-            for ref in fn.outputs:
-                key = id(ref())
+            outputs = fn.outputs
+            if len(outputs) == 1:
+                key = id(outputs[0]())
                 entry = grads.get(key) if key in keep else grads.pop(key, None)
-                gys.append(None if entry is None else entry[1])
-            if all(g is None for g in gys):
-                continue
-            if len(gys) > 1:
-                gys = [_zeros_like(ref()) if g is None else g for g, ref in zip(gys, fn.outputs)]
-            if needed is None:
-                fn.needs_input_grad = tuple(x.requires_grad for x in fn.inputs)
+                if entry is None:
+                    continue
+                gys = (entry[1],)
             else:
-                fn.needs_input_grad = tuple(
-                    x.requires_grad and (id(x) in targets or x.creator in needed) for x in fn.inputs
-                )
+                gys = _output_grads(fn, grads, keep)
+                if gys is None:
+                    continue
+            inputs = fn.inputs
+            if needed is None:
+                wanted = tuple([x.requires_grad for x in inputs])
+            else:
+                wanted = tuple([x.requires_grad and (id(x) in targets or x.creator in needed) for x in inputs])
+            fn.needs_input_grad = wanted
             gxs = fn.backward(*gys)
             if type(gxs) is not tuple:
                 gxs = (gxs,)
-            for x, gx, wanted in zip(fn.inputs, gxs, fn.needs_input_grad):
-                if wanted and gx is not None:
-                    if gx.shape != x.shape:
+            for x, gx, want in zip(inputs, gxs, wanted):
+                if want and gx is not None:
+                    if gx.data.shape != x.data.shape:
                         raise RuntimeError(
                             f"{fn.name}.backward returned a gradient of shape {gx.shape} "
                             f"for an input of shape {x.shape}"
@@ -227,6 +241,18 @@ def run_backward(roots, root_grads, targets: dict | None, retain_graph: bool, cr
             if not retain_graph:
                 fn.release()
     return {key: grads[key] for key in reached if key in grads}
+
+
+def _output_grads(fn: Function, grads: dict, keep: dict):
+    """The gradients of a multi-output Function's outputs (zeros for those that got none)."""
+    gys = []
+    for ref in fn.outputs:
+        key = id(ref())
+        entry = grads.get(key) if key in keep else grads.pop(key, None)
+        gys.append(None if entry is None else entry[1])
+    if all(g is None for g in gys):
+        return None
+    return tuple(_zeros_like(ref()) if g is None else g for g, ref in zip(gys, fn.outputs))
 
 
 def _accumulate(grads: dict, x, g) -> None:

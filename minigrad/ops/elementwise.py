@@ -124,6 +124,50 @@ def _select_backward(fn: Function, gy: Tensor, a_wins, tie):
     return ga, gb
 
 
+# ----------------------------------------------------------------------------- with a Python scalar
+# A Python number c stays a weak scalar (float32 * 2.0 is float32) and gets no gradient.
+class AddConst(Function):
+    """x + c."""
+
+    def __init__(self, c):
+        self.c = c
+
+    def forward(self, x):
+        return x + self.c
+
+    def backward(self, gy):
+        return gy
+
+
+class MulConst(Function):
+    """x * c: d/dx = c."""
+
+    def __init__(self, c):
+        self.c = c
+
+    def forward(self, x):
+        return x * self.c
+
+    def backward(self, gy):
+        return MulConst(self.c)(gy)
+
+
+class RDivConst(Function):
+    """c / x: d/dx = -c / x² = -y / x."""
+
+    def __init__(self, c):
+        self.c = c
+
+    def forward(self, x):
+        return self.c / x
+
+    def backward(self, gy):
+        return gy * (-self.outputs[0]() / self.inputs[0])
+
+
+_PY_SCALARS = (int, float)
+
+
 class Where(Function):
     """cond ? a : b with a constant boolean `cond`."""
 
@@ -246,15 +290,22 @@ class Relu(Function):
 
 
 class LeakyRelu(Function):
+    """x if x > 0 else slope * x (computed as max(x, slope x) for 0 <= slope <= 1: no np.where)."""
+
     def __init__(self, slope: float):
         self.slope = slope
 
     def forward(self, x):
-        return array_module(x).where(x > 0, x, x * self.slope)
+        xp = array_module(x)
+        scaled = x * self.slope
+        return xp.maximum(x, scaled) if self.slope <= 1 else xp.minimum(x, scaled)
 
     def backward(self, gy):
         x = self.inputs[0].data
-        return ScaleBy(array_module(x).where(x > 0, 1, self.slope).astype(x.dtype))(gy)
+        factor = (x > 0).astype(x.dtype)
+        factor *= 1 - self.slope
+        factor += self.slope
+        return ScaleBy(factor)(gy)
 
 
 class Abs(Function):
@@ -282,18 +333,34 @@ class Clamp(Function):
 
 # ----------------------------------------------------------------------------- wrappers
 def add(a, b) -> Tensor:
+    if type(b) in _PY_SCALARS and isinstance(a, Tensor):
+        return AddConst(b)(a)
+    if type(a) in _PY_SCALARS and isinstance(b, Tensor):
+        return AddConst(a)(b)
     return Add()(*pair(a, b))
 
 
 def sub(a, b) -> Tensor:
+    if type(b) in _PY_SCALARS and isinstance(a, Tensor):
+        return AddConst(-b)(a)
+    if type(a) in _PY_SCALARS and isinstance(b, Tensor):
+        return AddConst(a)(Neg()(b))
     return Sub()(*pair(a, b))
 
 
 def mul(a, b) -> Tensor:
+    if type(b) in _PY_SCALARS and isinstance(a, Tensor):
+        return MulConst(b)(a)
+    if type(a) in _PY_SCALARS and isinstance(b, Tensor):
+        return MulConst(a)(b)
     return Mul()(*pair(a, b))
 
 
 def div(a, b) -> Tensor:
+    if type(b) in _PY_SCALARS and isinstance(a, Tensor):
+        return MulConst(1.0 / b)(a)
+    if type(a) in _PY_SCALARS and isinstance(b, Tensor):
+        return RDivConst(a)(b)
     return Div()(*pair(a, b))
 
 

@@ -6,5 +6,6 @@ from minigrad.creation import (arange, full, full_like, ones, ones_like, rand, r
                                tensor, zeros, zeros_like)
 from minigrad.ops import *  # noqa: F401,F403  (the op wrappers: exp, matmul, sum, ...)
 from minigrad.gradcheck import gradcheck, gradgradcheck
+from minigrad.serialization import load, save
 
 __version__ = "0.1.0"

@@ -7,6 +7,7 @@ fan_in = d1 * prod(kernel) and fan_out = d0 * prod(kernel).
 from __future__ import annotations
 
 import math
+import numbers
 
 from minigrad import backend
 from minigrad.autograd import no_grad
@@ -28,7 +29,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     if nonlinearity == "leaky_relu":
         if param is None:
             slope = 0.01
-        elif isinstance(param, (int, float)) and not isinstance(param, bool):
+        elif isinstance(param, numbers.Real) and not isinstance(param, bool):
             slope = param
         else:
             raise ValueError(f"calculate_gain: negative_slope {param!r} is not a valid number")

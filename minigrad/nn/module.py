@@ -209,6 +209,13 @@ class Module:
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
+    def apply(self, fn: Callable[["Module"], None]) -> "Module":
+        """Call ``fn(m)`` on every submodule (children first) and then on self, e.g. for custom init."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
     # ------------------------------------------------------------------ modes and gradients
     def train(self, mode: bool = True) -> "Module":
         """Set training mode (``mode=False`` is eval mode) here and in every submodule."""

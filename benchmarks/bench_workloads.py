@@ -1,0 +1,247 @@
+"""Issue 3 / 5 workloads from ../shared/perf/peers.md, minigrad against PyTorch in one run.
+
+A: toy WGAN-GP iteration (gan_toy.py): G 2-512-512-512-2, D 2-512-512-512-1, ReLU, batch 256,
+   5 critic steps with a gradient penalty (λ 0.1) + 1 generator step, Adam 1e-4 (0.5, 0.9).
+B: as A without the penalty, RMSprop 5e-5, weight clipping at 0.01.
+C: DCGAN 32×32 WGAN-GP: D conv 1→64→128→256 (4×4 s2 p1) + LeakyReLU 0.2 + linear 4096→1;
+   G linear 128→4·4·256 + ReLU, conv-transpose 256→128→64→1 (4×4 s2 p1), ReLU, tanh; batch 64; λ 10.
+
+Both frameworks start from the same weights and see the same data. Per-iteration time is the
+median after warm-up (harness.compare); peak memory is measured in a fresh subprocess per
+framework (peak RSS growth over the process's baseline after setup) with
+`--memory`, and flatness as the RSS growth between iteration 20 and the last.
+
+Usage: python3 benchmarks/bench_workloads.py [--workloads A B C] [--device cpu|cuda] [--quick] [--memory]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+
+import numpy as np
+
+import minigrad as mg
+import minigrad.nn as nn
+import minigrad.optim as optim
+from harness import compare, save, try_torch
+
+TOY_DIMS = (512, 512, 512)
+
+
+# ----------------------------------------------------------------------------- models (minigrad)
+def toy_mlp(n_in: int, n_out: int) -> nn.Module:
+    layers, width = [], n_in
+    for hidden in TOY_DIMS:
+        layers += [nn.Linear(width, hidden), nn.ReLU()]
+        width = hidden
+    layers.append(nn.Linear(width, n_out))
+    return nn.Sequential(*layers)
+
+
+def dcgan_critic() -> nn.Module:
+    return nn.Sequential(
+        nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2),
+        nn.Conv2d(64, 128, 4, 2, 1), nn.LeakyReLU(0.2),
+        nn.Conv2d(128, 256, 4, 2, 1), nn.LeakyReLU(0.2),
+        nn.Flatten(), nn.Linear(4096, 1))
+
+
+def dcgan_generator() -> nn.Module:
+    return nn.Sequential(
+        nn.Linear(128, 4 * 4 * 256), nn.ReLU(), nn.Unflatten(1, (256, 4, 4)),
+        nn.ConvTranspose2d(256, 128, 4, 2, 1), nn.ReLU(),
+        nn.ConvTranspose2d(128, 64, 4, 2, 1), nn.ReLU(),
+        nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Tanh())
+
+
+# ----------------------------------------------------------------------------- models (torch)
+def torch_twin(torch, module: nn.Module, kind: str, device: str):
+    """The same architecture in torch, with the minigrad module's weights copied in."""
+    tnn = torch.nn
+    if kind == "toy_g" or kind == "toy_d":
+        n_out = 2 if kind == "toy_g" else 1
+        layers, width = [], 2
+        for hidden in TOY_DIMS:
+            layers += [tnn.Linear(width, hidden), tnn.ReLU()]
+            width = hidden
+        layers.append(tnn.Linear(width, n_out))
+        twin = tnn.Sequential(*layers)
+    elif kind == "dcgan_d":
+        twin = tnn.Sequential(
+            tnn.Conv2d(1, 64, 4, 2, 1), tnn.LeakyReLU(0.2), tnn.Conv2d(64, 128, 4, 2, 1), tnn.LeakyReLU(0.2),
+            tnn.Conv2d(128, 256, 4, 2, 1), tnn.LeakyReLU(0.2), tnn.Flatten(), tnn.Linear(4096, 1))
+    else:
+        twin = tnn.Sequential(
+            tnn.Linear(128, 4 * 4 * 256), tnn.ReLU(), tnn.Unflatten(1, (256, 4, 4)),
+            tnn.ConvTranspose2d(256, 128, 4, 2, 1), tnn.ReLU(), tnn.ConvTranspose2d(128, 64, 4, 2, 1), tnn.ReLU(),
+            tnn.ConvTranspose2d(64, 1, 4, 2, 1), tnn.Tanh())
+    ours = dict(module.named_parameters())
+    with torch.no_grad():
+        for name, p in twin.named_parameters():
+            p.copy_(torch.from_numpy(ours[name].numpy()))
+    return twin.to(device)
+
+
+# ----------------------------------------------------------------------------- one iteration
+class Workload:
+    """Holds models, optimizers and a fixed data pool for one framework."""
+
+    def __init__(self, name: str, framework: str, device: str, torch=None, seed: int = 0):
+        self.name, self.framework, self.device, self.torch = name, framework, device, torch
+        mg.manual_seed(seed)
+        rng = np.random.default_rng(seed)
+        if name in ("A", "B"):
+            self.batch, self.z_dim, self.n_critic = 256, 2, 5
+            g, d, kinds = toy_mlp(2, 2), toy_mlp(2, 1), ("toy_g", "toy_d")
+            self.pool = (rng.standard_normal((8192, 2)) * 0.02 + rng.choice([-1.414, 1.414], (8192, 2))).astype(np.float32)
+        else:
+            self.batch, self.z_dim, self.n_critic = 64, 128, 5
+            g, d, kinds = dcgan_generator(), dcgan_critic(), ("dcgan_g", "dcgan_d")
+            self.pool = np.tanh(rng.standard_normal((1024, 1, 32, 32))).astype(np.float32)
+        self.gp_lambda = {"A": 0.1, "B": 0.0, "C": 10.0}[name]
+        self.clip = 0.01 if name == "B" else None
+        self.noise = [rng.standard_normal((self.batch, self.z_dim)).astype(np.float32) for _ in range(8)]
+        self.eps = [rng.random((self.batch,) + (1,) * (self.pool.ndim - 1)).astype(np.float32) for _ in range(8)]
+        self.index = [rng.integers(0, len(self.pool), self.batch) for _ in range(8)]
+        self.pool_batches = [self.pool[i] for i in self.index]
+        self.counter = 0
+        if framework == "minigrad":
+            g.to(device)
+            d.to(device)
+            self.G, self.D = g, d
+            self.opt_g, self.opt_d = self._optimizers(optim, g.parameters(), d.parameters())
+        else:
+            tdev = "cuda" if device == "cuda" else "cpu"
+            self.G, self.D = torch_twin(torch, g, kinds[0], tdev), torch_twin(torch, d, kinds[1], tdev)
+            self.opt_g, self.opt_d = self._optimizers(torch.optim, self.G.parameters(), self.D.parameters())
+
+    def _optimizers(self, lib, g_params, d_params):
+        if self.name == "B":
+            return lib.RMSprop(g_params, lr=5e-5), lib.RMSprop(d_params, lr=5e-5)
+        betas = (0.5, 0.9) if self.name == "A" else (0.0, 0.9)
+        return lib.Adam(g_params, lr=1e-4, betas=betas), lib.Adam(d_params, lr=1e-4, betas=betas)
+
+    def _arrays(self):
+        k = self.counter % 8
+        self.counter += 1
+        return self.pool_batches[k], self.noise[k], self.eps[k]
+
+    def iteration(self):
+        step = self._step_minigrad if self.framework == "minigrad" else self._step_torch
+        for _ in range(self.n_critic):
+            step(critic=True)
+        step(critic=False)
+
+    def _step_minigrad(self, critic: bool):
+        real_np, z_np, eps_np = self._arrays()
+        z = mg.tensor(z_np, device=self.device)
+        if critic:
+            with mg.no_grad():
+                fake = self.G(z)
+            real = mg.tensor(real_np, device=self.device)
+            loss = self.D(fake).mean() - self.D(real).mean()
+            if self.gp_lambda:
+                eps = mg.tensor(eps_np, device=self.device)
+                xhat = (eps * real + (1 - eps) * fake).detach().requires_grad_()
+                g, = mg.grad(self.D(xhat).sum(), xhat, create_graph=True)
+                norm = ((g * g).reshape(g.shape[0], -1).sum(axis=1) + 1e-12).sqrt()
+                loss = loss + self.gp_lambda * ((norm - 1) ** 2).mean()
+            self.opt_d.zero_grad()
+            loss.backward()
+            self.opt_d.step()
+            if self.clip:
+                with mg.no_grad():
+                    for p in self.D.parameters():
+                        p.data.clip(-self.clip, self.clip, out=p.data)
+        else:
+            loss = -self.D(self.G(z)).mean()
+            self.opt_g.zero_grad()
+            loss.backward()
+            self.opt_g.step()
+
+    def _step_torch(self, critic: bool):
+        torch, dev = self.torch, ("cuda" if self.device == "cuda" else "cpu")
+        real_np, z_np, eps_np = self._arrays()
+        z = torch.from_numpy(z_np).to(dev)
+        if critic:
+            with torch.no_grad():
+                fake = self.G(z)
+            real = torch.from_numpy(real_np).to(dev)
+            loss = self.D(fake).mean() - self.D(real).mean()
+            if self.gp_lambda:
+                eps = torch.from_numpy(eps_np).to(dev)
+                xhat = (eps * real + (1 - eps) * fake).detach().requires_grad_()
+                g, = torch.autograd.grad(self.D(xhat).sum(), xhat, create_graph=True)
+                norm = ((g * g).reshape(g.shape[0], -1).sum(dim=1) + 1e-12).sqrt()
+                loss = loss + self.gp_lambda * ((norm - 1) ** 2).mean()
+            self.opt_d.zero_grad()
+            loss.backward()
+            self.opt_d.step()
+            if self.clip:
+                with torch.no_grad():
+                    for p in self.D.parameters():
+                        p.clamp_(-self.clip, self.clip)
+        else:
+            loss = -self.D(self.G(z)).mean()
+            self.opt_g.zero_grad()
+            loss.backward()
+            self.opt_g.step()
+
+
+def peak_memory(workload: str, framework: str, device: str, iters: int) -> dict:
+    """Run in a fresh process: peak RSS growth (MiB) over the post-setup baseline, and RSS growth late in the run."""
+    code = (
+        "import sys, resource, json; sys.path.insert(0, 'benchmarks');"
+        "from bench_workloads import Workload, rss_mib, try_torch;"
+        f"torch = try_torch() if '{framework}' == 'torch' else None;"
+        f"w = Workload('{workload}', '{framework}', '{device}', torch);"
+        "base = rss_mib(); mid = None;"
+        f"exec('for i in range({iters}):\\n    w.iteration()\\n    mid = rss_mib() if i == 19 else mid');"
+        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024;"
+        "print(json.dumps({'baseline_mib': base, 'peak_growth_mib': peak - base, 'growth_after_20_iters_mib': rss_mib() - mid}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def rss_mib() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--workloads", nargs="+", default=["A", "B", "C"])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--memory", action="store_true", help="also measure peak memory in subprocesses")
+    args = parser.parse_args()
+    torch = try_torch()
+    sync = lambda: None  # noqa: E731
+    if args.device == "cuda":
+        cp = mg.backend.xp_for("cuda")
+        sync = lambda: (cp.cuda.Stream.null.synchronize(), torch and torch.cuda.synchronize())  # noqa: E731
+    rows = []
+    for name in args.workloads:
+        ours = Workload(name, "minigrad", args.device, torch)
+        theirs = Workload(name, "torch", args.device, torch) if torch is not None else None
+        iters = (2 if args.quick else 5) if name == "C" else (3 if args.quick else 15)
+        row = compare(f"workload {name} ({args.device}) ms/iter", ours.iteration,
+                      theirs.iteration if theirs else None, iters=iters, warmup=2, sync=sync)
+        if args.memory:
+            mem_iters = 40 if name != "C" else 25
+            row["memory_minigrad"] = peak_memory(name, "minigrad", args.device, mem_iters)
+            if torch is not None:
+                row["memory_torch"] = peak_memory(name, "torch", args.device, mem_iters)
+                row["memory_ratio"] = row["memory_minigrad"]["peak_growth_mib"] / max(
+                    row["memory_torch"]["peak_growth_mib"], 1e-9)
+            print("   memory:", json.dumps({k: v for k, v in row.items() if k.startswith("memory")}))
+        rows.append(row)
+    save(f"workloads_{args.device}", rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -208,6 +208,38 @@ class Unary(Function):
         return self.derivative_rule(self.inputs[0], self.outputs[0](), gy)
 
 
+class TanhGrad(Function):
+    """gy (1 - y²), the gradient of tanh given its output y; inputs (y, gy).
+
+    Second order: d/dgy = 1 - y², d/dy = -2 y gy.
+    """
+
+    def forward(self, y, gy):
+        return gy * (1 - y * y)
+
+    def backward(self, ggx):
+        y, gy = self.inputs
+        need_y, need_gy = self.needs_input_grad
+        return (-2 * y * gy * ggx if need_y else None,
+                TanhGrad()(y, ggx) if need_gy else None)
+
+
+class SigmoidGrad(Function):
+    """gy y (1 - y), the gradient of sigmoid given its output y; inputs (y, gy).
+
+    Second order: d/dgy = y (1 - y), d/dy = gy (1 - 2y).
+    """
+
+    def forward(self, y, gy):
+        return gy * y * (1 - y)
+
+    def backward(self, ggx):
+        y, gy = self.inputs
+        need_y, need_gy = self.needs_input_grad
+        return (ggx * gy * (1 - 2 * y) if need_y else None,
+                SigmoidGrad()(y, ggx) if need_gy else None)
+
+
 def _sigmoid_array(xp, x):
     return xp.exp(-xp.logaddexp(0, -x))
 
@@ -220,8 +252,8 @@ UNARY_RULES = {
     "Sqrt": (lambda xp, x: xp.sqrt(x), lambda x, y, gy: gy / (2 * y)),
     "Sin": (lambda xp, x: xp.sin(x), lambda x, y, gy: gy * cos(x)),
     "Cos": (lambda xp, x: xp.cos(x), lambda x, y, gy: -gy * sin(x)),
-    "Tanh": (lambda xp, x: xp.tanh(x), lambda x, y, gy: gy * (1 - y * y)),
-    "Sigmoid": (_sigmoid_array, lambda x, y, gy: gy * y * (1 - y)),
+    "Tanh": (lambda xp, x: xp.tanh(x), lambda x, y, gy: TanhGrad()(y, gy)),
+    "Sigmoid": (_sigmoid_array, lambda x, y, gy: SigmoidGrad()(y, gy)),
     "Softplus": (lambda xp, x: xp.logaddexp(0, x), lambda x, y, gy: gy * sigmoid(x)),
 }
 
@@ -325,9 +357,9 @@ class Clamp(Function):
 
     def backward(self, gy):
         x = self.inputs[0].data
-        inside = True if self.low is None else x > self.low
+        inside = True if self.low is None else x >= self.low  # the bounds pass the gradient, as in PyTorch
         if self.high is not None:
-            inside = (x < self.high) & inside
+            inside = (x <= self.high) & inside
         return ScaleBy(inside)(gy)
 
 
@@ -442,7 +474,7 @@ def abs(x: Tensor) -> Tensor:  # noqa: A001 (mirrors torch.abs)
 
 
 def clamp(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 (PyTorch's argument names)
-    """x limited to [min, max]; the gradient is 1 strictly inside and 0 outside."""
+    """x limited to [min, max]; the gradient is 1 on [min, max] (bounds included, as PyTorch) and 0 outside."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
     return Clamp(min, max)(x)

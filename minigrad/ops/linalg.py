@@ -12,7 +12,12 @@ class MatMul(Function):
     """a @ b with NumPy's rules; gradients ga = g bᵀ, gb = aᵀ g, summed over broadcast batches."""
 
     def forward(self, a, b):
-        return array_module(a).matmul(a, b)
+        try:
+            return array_module(a).matmul(a, b)
+        except ValueError:  # `matmul` checked the inner sizes: the batch dimensions disagree
+            raise ValueError(
+                f"matmul: the batch dimensions of shapes {a.shape} and {b.shape} cannot be broadcast together"
+            ) from None
 
     def backward(self, gy):
         a, b = self.inputs

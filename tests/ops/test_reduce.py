@@ -1,0 +1,14 @@
+"""gradcheck and gradgradcheck for every reduce op in the table (tests/ops/specs.py), on every device."""
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.ops.harness import PROPERTY, check_op
+from tests.ops.specs import REDUCE
+
+
+@pytest.mark.parametrize("spec", REDUCE, ids=repr)
+@PROPERTY
+@given(data=st.data())
+def test_first_and_second_derivatives(spec, data, device):
+    check_op(spec, data.draw(spec.cases, label="case"), device)

@@ -1,0 +1,92 @@
+"""RMSprop (Hinton's lecture 6e; Graves 2013 for the centered variant), with PyTorch's formulas and defaults."""
+from __future__ import annotations
+
+from typing import Any
+
+from minigrad import backend
+from minigrad.optim.optimizer import (Optimizer, ParamsT, check_non_negative, grad_with_decay, gradient_of,
+                                      lerp_)
+
+
+class RMSprop(Optimizer):
+    r"""RMSprop, as ``torch.optim.RMSprop``.
+
+    Per parameter p with gradient g::
+
+        g = (-g if maximize else g) + weight_decay * p
+        s = alpha * s + (1 - alpha) * g * g                        # square_avg
+        if centered:
+            a = alpha * a + (1 - alpha) * g  (a lerp towards g)    # grad_avg
+            d = sqrt(s - a * a) + eps
+        else:
+            d = sqrt(s) + eps                                      # eps outside the root
+        if momentum > 0:
+            b = momentum * b + g / d                               # momentum_buffer
+            p -= lr * b
+        else:
+            p -= lr * g / d
+
+    State per parameter: ``step`` (int), ``square_avg`` and, as the options call for,
+    ``momentum_buffer`` and ``grad_avg`` (arrays shaped like the parameter).
+    """
+
+    def __init__(self, params: ParamsT, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0, momentum: float = 0, centered: bool = False, *,
+                 maximize: bool = False):
+        defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
+                        centered=centered, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _check_hyperparameters(self, group: dict[str, Any]) -> None:
+        for name in ("lr", "eps", "momentum", "weight_decay", "alpha"):
+            check_non_negative("RMSprop", name, group[name])
+
+    def _state_keys(self, group: dict[str, Any]) -> set[str]:
+        keys = {"step", "square_avg"}
+        if group["momentum"] > 0:
+            keys.add("momentum_buffer")
+        if group["centered"]:
+            keys.add("grad_avg")
+        return keys
+
+    def _update_group(self, group: dict[str, Any]) -> None:
+        lr, alpha, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])
+        weight_decay, momentum = float(group["weight_decay"]), float(group["momentum"])
+        centered, maximize = group["centered"], group["maximize"]
+        for p in group["params"]:
+            g = gradient_of("RMSprop", p)
+            if g is None:
+                continue
+            x = p.data
+            xp = backend.array_module(x)
+            state = self.state[p]
+            if not state:
+                state["step"] = 0
+                state["square_avg"] = xp.zeros_like(x)
+                if momentum > 0:
+                    state["momentum_buffer"] = xp.zeros_like(x)
+                if centered:
+                    state["grad_avg"] = xp.zeros_like(x)
+            state["step"] += 1
+            g, _ = grad_with_decay(x, g, weight_decay, maximize, xp)
+            square_avg = state["square_avg"]
+            tmp = xp.multiply(g, g)
+            tmp *= 1 - alpha
+            square_avg *= alpha
+            square_avg += tmp
+            if centered:
+                grad_avg = lerp_(state["grad_avg"], g, 1 - alpha, tmp, xp)
+                tmp = xp.multiply(grad_avg, grad_avg, out=tmp)
+                avg = xp.sqrt(xp.subtract(square_avg, tmp, out=tmp), out=tmp)
+            else:
+                avg = xp.sqrt(square_avg, out=tmp)
+            avg += eps
+            step = xp.divide(g, avg, out=avg)
+            if momentum > 0:
+                buf = state["momentum_buffer"]
+                buf *= momentum
+                buf += step
+                step = xp.multiply(buf, lr, out=step)
+            else:
+                step *= lr
+            x -= step

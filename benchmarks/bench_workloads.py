@@ -191,6 +191,20 @@ class Workload:
             self.opt_g.step()
 
 
+def agreement(name: str, device: str, torch) -> float:
+    """Max relative difference of all parameters after one iteration from identical weights."""
+    ours, theirs = Workload(name, "minigrad", device, torch), Workload(name, "torch", device, torch)
+    ours.iteration()
+    theirs.iteration()
+    worst = 0.0
+    for model_ours, model_theirs in ((ours.G, theirs.G), (ours.D, theirs.D)):
+        reference = dict(model_theirs.named_parameters())
+        for pname, p in model_ours.named_parameters():
+            a, b = p.numpy(), reference[pname].detach().cpu().numpy()
+            worst = max(worst, float(np.abs(a - b).max() / (np.abs(b).max() + 1e-12)))
+    return worst
+
+
 def peak_memory(workload: str, framework: str, device: str, iters: int) -> dict:
     """Run in a fresh process: peak RSS growth (MiB) over the post-setup baseline, and RSS growth late in the run."""
     code = (
@@ -228,9 +242,14 @@ def main():
     for name in args.workloads:
         ours = Workload(name, "minigrad", args.device, torch)
         theirs = Workload(name, "torch", args.device, torch) if torch is not None else None
+        if torch is not None:
+            diff = agreement(name, args.device, torch)
+            print(f"   workload {name}: parameters after one iteration agree with torch to {diff:.1e} (relative)")
         iters = (2 if args.quick else 5) if name == "C" else (3 if args.quick else 15)
         row = compare(f"workload {name} ({args.device}) ms/iter", ours.iteration,
                       theirs.iteration if theirs else None, iters=iters, warmup=2, sync=sync)
+        if torch is not None:
+            row["max_rel_param_diff_after_1_iter"] = diff
         if args.memory:
             mem_iters = 40 if name != "C" else 25
             row["memory_minigrad"] = peak_memory(name, "minigrad", args.device, mem_iters)

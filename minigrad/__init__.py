@@ -7,5 +7,7 @@ from minigrad.creation import (arange, full, full_like, ones, ones_like, rand, r
 from minigrad.ops import *  # noqa: F401,F403  (the op wrappers: exp, matmul, sum, ...)
 from minigrad.gradcheck import gradcheck, gradgradcheck
 from minigrad.serialization import load, save
+from minigrad import cuda  # minigrad.cuda.is_available(), graphed(); imports no CuPy
+from minigrad.philox import Philox
 
 __version__ = "0.1.0"

@@ -1,0 +1,209 @@
+"""Philox4x32-10, a counter-based random generator whose state lives on the device.
+
+Philox (Salmon, Moraes, Dror & Shaw, "Parallel random numbers: as easy as 1, 2, 3",
+SC 2011) maps a 128-bit counter c = (c0, c1, c2, c3) and a 64-bit key k = (k0, k1)
+to four independent 32-bit words with ten rounds of::
+
+    (hi0, lo0) = M0 * c0            # 32x32 -> 64-bit products, M0 = 0xD2511F53
+    (hi1, lo1) = M1 * c2            #                           M1 = 0xCD9E8D57
+    c = (hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0)
+    k = (k0 + W0, k1 + W1) mod 2^32 # between rounds, W = (0x9E3779B9, 0xBB67AE85)
+
+Every step is an elementwise array op on uint32 lanes (the products go through
+uint64), written against the array module that owns the state, so the same code
+runs on NumPy and CuPy and gives bit-identical words on both.
+
+`Philox` keeps its key and counter in small device arrays and advances the counter
+with an in-place device op. A draw therefore reads no host state and makes no host
+call: inside a captured CUDA graph (`minigrad.cuda.graphed`) each replay draws fresh
+numbers, and re-seeding writes the same arrays in place so a captured graph sees it.
+It does not touch the global generators behind `minigrad.manual_seed`.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from minigrad import backend
+
+PHILOX_M0, PHILOX_M1 = 0xD2511F53, 0xCD9E8D57
+PHILOX_W0, PHILOX_W1 = 0x9E3779B9, 0xBB67AE85
+ROUNDS = 10
+_MASK32 = 0xFFFFFFFF
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _rounds(xp, c0, c1, c2, c3, k0, k1):
+    """Ten Philox rounds on uint32 arrays (c_i broadcast with k_i); returns the four output words."""
+    m0, m1 = xp.uint64(PHILOX_M0), xp.uint64(PHILOX_M1)
+    w0, w1 = xp.uint32(PHILOX_W0), xp.uint32(PHILOX_W1)
+    for r in range(ROUNDS):
+        if r:
+            k0, k1 = k0 + w0, k1 + w1  # uint32 array + uint32 scalar wraps mod 2^32
+        p0 = c0.astype(xp.uint64) * m0
+        p1 = c2.astype(xp.uint64) * m1
+        c0, c1, c2, c3 = ((p1 >> 32).astype(xp.uint32) ^ c1 ^ k0, p1.astype(xp.uint32),
+                          (p0 >> 32).astype(xp.uint32) ^ c3 ^ k1, p0.astype(xp.uint32))
+    return c0, c1, c2, c3
+
+
+def _interleave(xp, columns, dtype):
+    """Columns (each of length n) as one flat array c0[0], c1[0], ..., c0[1], ...: written into
+    preallocated memory by elementwise copies (no host-side pointer table, so capturable)."""
+    out = xp.empty((columns[0].shape[0], len(columns)), dtype=dtype)
+    for i, column in enumerate(columns):
+        out[:, i] = column
+    return out.reshape(-1)
+
+
+def philox4x32(counter, key):
+    """Philox4x32-10 of uint32 `counter` (..., 4) under uint32 `key` (2,): uint32 words (..., 4).
+
+    Word order follows Random123: ``counter[..., 0]`` is c0 and ``key[0]`` is k0.
+    """
+    xp = np if isinstance(counter, (list, tuple)) else backend.array_module(counter)
+    counter, key = xp.asarray(counter), xp.asarray(key)
+    if counter.dtype != np.uint32 or key.dtype != np.uint32 or counter.shape[-1:] != (4,) or key.shape != (2,):
+        raise TypeError(f"philox4x32: expected uint32 counter (..., 4) and uint32 key (2,), got counter "
+                        f"{counter.dtype} {counter.shape} and key {key.dtype} {key.shape}")
+    flat = counter.reshape(-1, 4)
+    words = _rounds(xp, flat[:, 0], flat[:, 1], flat[:, 2], flat[:, 3], key[0:1], key[1:2])
+    return _interleave(xp, words, np.uint32).reshape(counter.shape)
+
+
+def _size_tuple(size) -> tuple:
+    if size is None:
+        return ()
+    size = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
+    if any(not isinstance(s, (int, np.integer)) or s < 0 for s in size):
+        raise ValueError(f"invalid size {size}: sizes must be non-negative ints")
+    return tuple(int(s) for s in size)
+
+
+class Philox:
+    """A Philox4x32-10 stream: ``Philox(seed, device)``, with NumPy Generator's draw methods.
+
+    The 64-bit seed is the key (k0 = low word, k1 = high word); the 128-bit counter
+    starts at 0 and advances by the number of 4-word blocks each draw uses, so
+    successive draws never reuse a block and a seed reproduces the whole stream.
+    ``random`` and ``standard_normal`` take NumPy's ``(size, dtype)`` and return an
+    array of ``dtype`` on the generator's device (numpy or cupy), so a Philox can
+    stand in for ``minigrad.backend.generator(device)``.
+
+    State: ``key`` (uint32, (2,)) and ``counter`` (uint64, (2,): the low and high
+    64 bits of the block counter), both arrays on ``device``. Draws only launch
+    device work; ``manual_seed``, ``state_dict`` and ``load_state_dict`` copy between
+    host and device, so call them outside a captured step.
+    """
+
+    def __init__(self, seed: int, device: str = "cpu"):
+        self.device = backend.normalize_device(device)
+        xp = backend.xp_for(self.device)
+        self._xp = xp
+        self.key = xp.zeros(2, dtype=xp.uint32)
+        self.counter = xp.zeros(2, dtype=xp.uint64)
+        self.manual_seed(seed)
+
+    def manual_seed(self, seed: int) -> "Philox":
+        """Restart the stream of `seed` (an int in [0, 2^64)), writing the state arrays in place."""
+        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or not 0 <= seed < 2**64:
+            raise ValueError(f"Philox: seed must be an int in [0, 2**64), got {seed!r}")
+        seed = int(seed)
+        self.key[...] = self._xp.asarray(np.array([seed & _MASK32, seed >> 32], dtype=np.uint32))
+        self.counter[...] = 0
+        return self
+
+    # ------------------------------------------------------------------ raw words
+    def _blocks(self, n_blocks: int):
+        """The next `n_blocks` Philox outputs as four uint32 arrays of length n_blocks; advances the counter."""
+        xp = self._xp
+        index = xp.arange(n_blocks, dtype=xp.uint64)
+        lo = index + self.counter[0:1]
+        hi = self.counter[1:2] + (lo < index)  # carry out of the low 64 bits
+        c0, c1 = lo.astype(xp.uint32), (lo >> 32).astype(xp.uint32)
+        c2, c3 = hi.astype(xp.uint32), (hi >> 32).astype(xp.uint32)
+        words = _rounds(xp, c0, c1, c2, c3, self.key[0:1], self.key[1:2])
+        step = xp.uint64(n_blocks)
+        self.counter[0:1] += step
+        self.counter[1:2] += self.counter[0:1] < step
+        return words
+
+    def _words(self, n: int):
+        """The next `n` uint32 words of the stream, block by block (c0's four outputs first)."""
+        return _interleave(self._xp, self._blocks(-(-n // 4)), np.uint32)[:n]
+
+    # ------------------------------------------------------------------ distributions
+    def _uniform(self, n: int, dtype: np.dtype, open_at_zero: bool = False):
+        """n uniforms of `dtype`: k/2^24 from a word's top 24 bits (float32) or k/2^53 from the
+        top 27 and 26 bits of two words (float64); (k + 1)/2^b in (0, 1] with `open_at_zero`."""
+        xp = self._xp
+        if dtype == np.float32:
+            k = (self._words(n) >> 8).astype(np.float32)
+            scale = np.float32(2.0 ** -24)
+        else:
+            w = self._words(2 * n).reshape(n, 2)
+            k = (w[:, 0] >> 5).astype(np.float64) * 67108864.0 + (w[:, 1] >> 6).astype(np.float64)
+            scale = 2.0 ** -53
+        if open_at_zero:
+            k += 1
+        return xp.multiply(k, scale, out=k)
+
+    def random(self, size=None, dtype=np.float64):
+        """Uniform samples on [0, 1) of shape `size` (float32: multiples of 2^-24; float64: of 2^-53)."""
+        dtype = self._float_dtype("random", dtype)
+        shape = _size_tuple(size)
+        n = int(np.prod(shape, dtype=np.int64))
+        return self._uniform(n, dtype).reshape(shape)
+
+    def standard_normal(self, size=None, dtype=np.float64):
+        """N(0, 1) samples of shape `size` by Box–Muller on pairs of uniforms in (0, 1]::
+
+            r = sqrt(-2 log u1),  z = (r cos 2πu2, r sin 2πu2)
+
+        With float32's 24-bit uniforms |z| is at most sqrt(2·24·log 2) ≈ 5.77.
+        """
+        dtype = self._float_dtype("standard_normal", dtype)
+        xp = self._xp
+        shape = _size_tuple(size)
+        n = int(np.prod(shape, dtype=np.int64))
+        pairs = -(-n // 2)
+        u = self._uniform(2 * pairs, dtype, open_at_zero=True).reshape(pairs, 2)
+        radius = xp.sqrt(-2 * xp.log(u[:, 0]))
+        theta = (2 * np.pi) * u[:, 1]
+        z = _interleave(xp, (radius * xp.cos(theta), radius * xp.sin(theta)), dtype)
+        return z[:n].reshape(shape)
+
+    @staticmethod
+    def _float_dtype(op: str, dtype) -> np.dtype:
+        dtype = np.dtype(dtype)
+        if dtype not in _FLOAT_DTYPES:
+            raise TypeError(f"Philox.{op}: unsupported dtype {dtype} (expected float32 or float64)")
+        return dtype
+
+    # ------------------------------------------------------------------ checkpoints
+    def state_dict(self) -> dict[str, Any]:
+        """The key (uint32, (2,)) and the counter as four uint32 words (c0..c3), as NumPy arrays."""
+        counter = backend.to_device(self.counter, "cpu")
+        words = np.array([counter[0] & _MASK32, counter[0] >> 32, counter[1] & _MASK32, counter[1] >> 32],
+                         dtype=np.uint32)
+        return {"key": backend.to_device(self.key, "cpu").copy(), "counter": words}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a `state_dict`, writing the device arrays in place."""
+        key = np.asarray(state["key"])
+        words = np.asarray(state["counter"])
+        if key.shape != (2,) or words.shape != (4,) or key.dtype.kind not in "ui" or words.dtype.kind not in "ui":
+            raise ValueError(f"Philox.load_state_dict: expected integer key (2,) and counter (4,), got key "
+                             f"{key.dtype} {key.shape} and counter {words.dtype} {words.shape}")
+        words = words.astype(np.uint64)
+        counter = np.array([words[0] | words[1] << np.uint64(32), words[2] | words[3] << np.uint64(32)],
+                           dtype=np.uint64)
+        self.key[...] = self._xp.asarray(key.astype(np.uint32))
+        self.counter[...] = self._xp.asarray(counter)
+
+    def __repr__(self) -> str:
+        state = self.state_dict()
+        key = int(state["key"][0]) | int(state["key"][1]) << 32
+        counter = sum(int(w) << (32 * i) for i, w in enumerate(state["counter"]))
+        return f"Philox(seed={key}, device={self.device!r}, counter={counter})"

@@ -9,5 +9,6 @@ from minigrad.gradcheck import gradcheck, gradgradcheck
 from minigrad.serialization import load, save
 from minigrad import cuda  # minigrad.cuda.is_available(), graphed(); imports no CuPy
 from minigrad.philox import Philox
+from minigrad import functional, nn, optim
 
 __version__ = "0.1.0"

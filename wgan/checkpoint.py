@@ -1,0 +1,127 @@
+"""Checkpoints: models, optimizers, RNG states and the step in one pickle-free ``.npz``.
+
+Layout of the archive (every entry a plain array, so ``np.load(allow_pickle=False)`` reads it):
+
+- ``model:<name>:<key>``: each entry of a model's state dict (parameters and persistent buffers);
+- ``optim:<name>:<param index>:<entry>``: each per-parameter optimizer array (``exp_avg``, ...);
+- ``meta``: a 0-d unicode array holding JSON: the step, the config, the RNG states
+  (numpy ``bit_generator.state`` dicts), the dataset's iteration state, and per optimizer its
+  ``param_groups`` (hyperparameters) and per-parameter scalars (``step``).
+
+Writes are atomic: the archive goes to a temporary file in the same folder, is flushed to
+disk, then renamed over the target with ``os.replace``, so a crash never leaves a torn file.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from minigrad import Tensor, backend
+
+FORMAT_VERSION = 1
+
+
+def _to_numpy(value) -> np.ndarray:
+    array = value.data if isinstance(value, Tensor) else value
+    return np.asarray(backend.to_device(array, "cpu"))
+
+
+def flatten_optimizer_state(state_dict: dict, name: str) -> tuple[dict[str, np.ndarray], dict]:
+    """Split an optimizer state dict into named arrays and a JSON-able remainder."""
+    arrays: dict[str, np.ndarray] = {}
+    scalars: dict[str, dict] = {}
+    for index, entries in state_dict["state"].items():
+        for key, value in entries.items():
+            if hasattr(value, "shape") and getattr(value, "ndim", 0) > 0:
+                arrays[f"optim:{name}:{index}:{key}"] = _to_numpy(value)
+            else:
+                scalars.setdefault(str(index), {})[key] = value.item() if hasattr(value, "item") else value
+    groups = [{k: list(v) if isinstance(v, tuple) else v for k, v in g.items()} for g in state_dict["param_groups"]]
+    return arrays, {"param_groups": groups, "scalars": scalars}
+
+
+def unflatten_optimizer_state(arrays: dict[str, np.ndarray], meta: dict, name: str) -> dict:
+    """The inverse of `flatten_optimizer_state`: a state dict for ``Optimizer.load_state_dict``."""
+    state: dict[int, dict[str, Any]] = {}
+    prefix = f"optim:{name}:"
+    for key, array in arrays.items():
+        if key.startswith(prefix):
+            index, entry = key[len(prefix):].split(":", 1)
+            state.setdefault(int(index), {})[entry] = array
+    for index, entries in meta["scalars"].items():
+        state.setdefault(int(index), {}).update(entries)
+    groups = [{k: tuple(v) if k == "betas" else v for k, v in g.items()} for g in meta["param_groups"]]
+    return {"state": state, "param_groups": groups}
+
+
+def save_checkpoint(path, models: dict, optimizers: dict, meta: dict) -> Path:
+    """Write `models` (name -> Module), `optimizers` (name -> Optimizer) and `meta` (JSON-able) to `path`."""
+    path = Path(path)
+    arrays: dict[str, np.ndarray] = {}
+    for name, module in models.items():
+        for key, value in module.state_dict().items():
+            arrays[f"model:{name}:{key}"] = _to_numpy(value)
+    optim_meta = {}
+    for name, optimizer in optimizers.items():
+        flat, rest = flatten_optimizer_state(optimizer.state_dict(), name)
+        arrays.update(flat)
+        optim_meta[name] = rest
+    full_meta = dict(meta, format_version=FORMAT_VERSION, optimizers=optim_meta)
+    arrays["meta"] = np.array(json.dumps(full_meta))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+class Checkpoint:
+    """A loaded checkpoint: ``models`` (name -> state dict of arrays), ``optimizers``
+    (name -> optimizer state dict) and ``meta`` (the JSON metadata)."""
+
+    def __init__(self, models: dict, optimizers: dict, meta: dict):
+        self.models, self.optimizers, self.meta = models, optimizers, meta
+
+    @property
+    def step(self) -> int:
+        return int(self.meta["step"])
+
+
+def load_checkpoint(path) -> Checkpoint:
+    """Read a checkpoint written by `save_checkpoint` (never unpickles anything)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "checkpoint.npz"
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {path} does not exist")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+    except (OSError, ValueError, EOFError) as exc:
+        raise ValueError(f"checkpoint {path} is not a readable .npz archive ({exc})") from None
+    if "meta" not in arrays:
+        raise ValueError(f"checkpoint {path} has no 'meta' entry: not a wgan checkpoint")
+    meta = json.loads(str(arrays.pop("meta")))
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise ValueError(f"checkpoint {path} has format version {meta.get('format_version')}, "
+                         f"expected {FORMAT_VERSION}")
+    models: dict[str, dict] = {}
+    for key, array in arrays.items():
+        if key.startswith("model:"):
+            _, name, entry = key.split(":", 2)
+            models.setdefault(name, {})[entry] = array
+    optimizers = {name: unflatten_optimizer_state(arrays, rest, name) for name, rest in meta["optimizers"].items()}
+    return Checkpoint(models, optimizers, meta)

@@ -1,0 +1,95 @@
+"""Critic and generator losses, the gradient penalties and weight clipping.
+
+Sign convention (as the papers): the critic *maximises* E[D(x)] - E[D(G(z))], so its loss
+is ``E[D(G(z))] - E[D(x)]``; the generator minimises ``-E[D(G(z))]``. The critic's
+estimate of W1 is ``E[D(x)] - E[D(G(z))]`` (minus the official code's ``Loss_D``).
+
+=========  =====================================================  ==============================
+loss       critic loss                                            generator loss
+=========  =====================================================  ==============================
+wgan       E[D(G(z))] - E[D(x)]                                    -E[D(G(z))]
+hinge      E[relu(1 - D(x))] + E[relu(1 + D(G(z)))]                -E[D(G(z))]
+gan        E[softplus(-D(x))] + E[softplus(D(G(z)))]  (BCE)        E[softplus(-D(G(z)))] (non-saturating)
+=========  =====================================================  ==============================
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import minigrad
+from minigrad import Tensor
+
+
+def critic_loss(kind: str, d_real: Tensor, d_fake: Tensor) -> Tensor:
+    """The critic's (discriminator's) loss from its outputs on real and generated batches."""
+    if kind == "wgan":
+        return minigrad.mean(d_fake) - minigrad.mean(d_real)
+    if kind == "hinge":
+        return minigrad.mean(minigrad.relu(1.0 - d_real)) + minigrad.mean(minigrad.relu(1.0 + d_fake))
+    if kind == "gan":
+        return minigrad.mean(minigrad.softplus(-d_real)) + minigrad.mean(minigrad.softplus(d_fake))
+    raise ValueError(f"critic_loss: unknown loss {kind!r} (expected 'wgan', 'hinge' or 'gan')")
+
+
+def generator_loss(kind: str, d_fake: Tensor) -> Tensor:
+    """The generator's loss from the critic's outputs on generated samples."""
+    if kind in ("wgan", "hinge"):
+        return -minigrad.mean(d_fake)
+    if kind == "gan":
+        return minigrad.mean(minigrad.softplus(-d_fake))
+    raise ValueError(f"generator_loss: unknown loss {kind!r} (expected 'wgan', 'hinge' or 'gan')")
+
+
+def interpolate(real: Tensor, fake: Tensor, eps: Tensor) -> Tensor:
+    """x^ = eps x + (1 - eps) x~ with one eps per sample (eps has shape (B, 1, ..., 1)).
+
+    Returned as a new leaf that requires grad (the penalty differentiates D at x^; real
+    and fake are constants here, as in the papers).
+    """
+    if eps.shape[0] != real.shape[0] or eps.size != real.shape[0]:
+        raise ValueError(f"interpolate: eps must hold one value per sample, got shape {eps.shape} "
+                         f"for a batch of shape {real.shape}")
+    if real.shape != fake.shape:
+        raise ValueError(f"interpolate: real {real.shape} and fake {fake.shape} batches differ in shape")
+    x = eps.data * real.data + (1.0 - eps.data) * fake.data
+    return Tensor._make(x.astype(real.dtype, copy=False), False).requires_grad_(True)
+
+
+def gradient_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor, eps: Tensor,
+                     one_sided: bool = False, sqrt_eps: float = 1e-12) -> tuple[Tensor, Tensor]:
+    """The WGAN-GP penalty E[(||grad D(x^)||_2 - 1)^2] (or WGAN-LP's E[max(0, ||.|| - 1)^2]).
+
+    x^ = eps x + (1 - eps) x~ per sample; the norm runs over every non-batch axis of the
+    gradient (a (B, C, H, W) gradient is one vector per sample, not one per pixel), as
+    sqrt(sum g^2 + sqrt_eps) so its derivative stays finite at g = 0. The gradient is
+    taken with ``create_graph=True``: the penalty is differentiable in the critic's weights.
+    Returns (penalty, per-sample norms).
+    """
+    x_hat = interpolate(real, fake, eps)
+    out = critic(x_hat)
+    ones = Tensor._make(minigrad.backend.array_module(out.data).ones(out.shape, out.dtype), False)
+    (g,) = minigrad.grad(out, x_hat, grad_outputs=ones, create_graph=True)
+    axes = tuple(range(1, g.ndim))
+    norms = minigrad.sqrt(minigrad.sum(g * g, axis=axes) + sqrt_eps)
+    excess = norms - 1.0
+    if one_sided:
+        excess = minigrad.relu(excess)
+    return minigrad.mean(excess * excess), norms
+
+
+def check_penalizable(critic) -> None:
+    """Refuse a critic holding batch norm: it couples the samples the penalty treats one by one."""
+    for module in critic.modules():
+        if "BatchNorm" in type(module).__name__:
+            raise ValueError(
+                f"gradient penalty: the critic contains {type(module).__name__}, which makes each output depend "
+                "on the whole batch, while the penalty constrains the gradient per sample (Gulrajani et al. "
+                "2017, section 4). Use layer norm (critic_norm='layernorm') or no normalisation."
+            )
+
+
+def clip_parameters_(module, c: float) -> None:
+    """Clamp every parameter of `module` (weights, biases, norm scales) to [-c, c] in place."""
+    for p in module.parameters():
+        xp = minigrad.backend.array_module(p.data)
+        xp.clip(p.data, -c, c, out=p.data)

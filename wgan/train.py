@@ -1,0 +1,452 @@
+"""`Trainer`: the training loop of every algorithm, with logging, evaluation, figures and checkpoints.
+
+One generator iteration (a "step") is the paper's Algorithm 1 body::
+
+    for t in 1..n_critic:                       (100 at the official schedule's steps)
+        x ~ P_r, z ~ p(z), eps ~ U[0, 1] per sample
+        x~ = G(z)                               (no graph: G is constant here)
+        L_D = critic_loss(D(x), D(x~)) [+ lambda * penalty(D, x, x~, eps)]
+        [clip D's parameters to [-c, c]  (clip_placement="before", the official WGAN code)]
+        D <- optimizer_D(grad L_D)
+        [clip D's parameters to [-c, c]  (clip_placement="after", the paper)]
+    z ~ p(z);  G <- optimizer_G(grad generator_loss(D(G(z))))
+
+The critic's outputs on real and generated batches are computed in one forward pass when
+the critic has no batch norm (identical values, fewer operations). Gradients are taken with
+`minigrad.grad` restricted to the parameters being updated, so no work is spent on the
+other network's weights or on the inputs.
+
+Randomness: data, z and eps come from ``trainer.rng`` (a numpy Generator seeded with
+``config.seed``); initial weights from ``minigrad.manual_seed(config.seed)``. Evaluation uses
+its own generator seeded from (seed, step), so evaluating never changes the training stream
+and ``resume`` reproduces an uninterrupted run exactly on the CPU.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import math
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+import minigrad
+from minigrad import Tensor, optim
+from wgan import losses
+from wgan.checkpoint import load_checkpoint, save_checkpoint
+from wgan.config import TrainConfig
+from wgan.models import build_models
+
+CHECKPOINT_NAME = "checkpoint.npz"
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss became NaN or infinite; the message names the step and the term."""
+
+
+def make_optimizer(config: TrainConfig, params, lr: float):
+    """The optimizer a resolved config asks for (Adam, RMSprop or SGD with PyTorch semantics)."""
+    params = list(params)
+    if config.optimizer == "adam":
+        return optim.Adam(params, lr=lr, betas=config.betas)
+    if config.optimizer == "rmsprop":
+        return optim.RMSprop(params, lr=lr, alpha=config.rmsprop_alpha, eps=config.rmsprop_eps)
+    return optim.SGD(params, lr=lr)
+
+
+def resolve_dataset(spec, config: TrainConfig):
+    """A Dataset from a Dataset, a spec string, an array or a sampler (see `wgan.data.make_dataset`)."""
+    from wgan import data
+
+    if isinstance(spec, data.Dataset):
+        return spec
+    return data.make_dataset(config.dataset if spec is None else spec, **config.dataset_options)
+
+
+class Trainer:
+    """Trains a generator and a critic as `config` says.
+
+    ``dataset`` overrides ``config.dataset``: a Dataset (e.g. `wgan.data.from_array(points)` or
+    `wgan.data.from_sampler(fn, sample_shape)`), a spec string, or an array of samples.
+    ``callbacks`` are objects with any of ``on_fit_start(trainer)``, ``on_step(trainer, step,
+    metrics)``, ``on_eval(trainer, step, metrics)``, ``on_fit_end(trainer)``; a plain function
+    is called as ``on_step``. Attributes: ``config`` (resolved), ``dataset``, ``generator``,
+    ``critic``, ``opt_g``, ``opt_d``, ``step`` (completed generator iterations), ``rng``,
+    ``history`` (the logged rows).
+    """
+
+    def __init__(self, config: TrainConfig, dataset=None, callbacks: Iterable = (), progress: bool = False):
+        if not isinstance(config, TrainConfig):
+            raise TypeError(f"Trainer: config must be a TrainConfig, got {type(config).__name__}")
+        if isinstance(dataset, str):
+            config = TrainConfig.from_dict(dict(config.to_dict(), dataset=dataset))
+        elif dataset is not None:
+            name = getattr(dataset, "name", None) or ("array" if isinstance(dataset, np.ndarray) else "sampler")
+            config = TrainConfig.from_dict(dict(config.to_dict(), dataset=str(name)))
+        probe = config.resolve()
+        self.dataset = resolve_dataset(dataset, probe)
+        self.config = config.resolve(sample_ndim=len(self.dataset.sample_shape))
+        cfg = self.config
+        self.device = minigrad.backend.normalize_device(cfg.device)
+        self.callbacks = list(callbacks)
+        self.progress = progress
+        minigrad.manual_seed(cfg.seed)
+        self.rng = np.random.default_rng(cfg.seed)
+        self.generator, self.critic = build_models(cfg, self.dataset.sample_shape)
+        self.generator.to(self.device)
+        self.critic.to(self.device)
+        if cfg.penalty != "none":
+            losses.check_penalizable(self.critic)
+        self._g_params = list(self.generator.parameters())
+        self._d_params = list(self.critic.parameters())
+        self.opt_g = make_optimizer(cfg, self._g_params, cfg.lr_g)
+        self.opt_d = make_optimizer(cfg, self._d_params, cfg.lr_d)
+        self._fused = not any("BatchNorm" in type(m).__name__ for m in self.critic.modules())
+        self.step = 0
+        self.history: list[dict] = []
+        self.out_dir = Path(cfg.out_dir) if cfg.out_dir else None
+        self._interrupted = False
+        self._elapsed = 0.0
+
+    # ------------------------------------------------------------------ one iteration
+    def critic_iterations(self, step: int) -> int:
+        """n_critic, or 100 at the official WGAN schedule's steps (the first 25 and every 500th)."""
+        if self.config.critic_schedule == "official" and (step < 25 or step % 500 == 0):
+            return 100
+        return self.config.n_critic
+
+    def _tensor(self, array: np.ndarray) -> Tensor:
+        if self.device == "cpu":
+            return Tensor._make(array, False)
+        return Tensor(array, device=self.device)
+
+    def sample_noise(self, n: int, rng: np.random.Generator | None = None) -> np.ndarray:
+        """z ~ N(0, I) of shape (n, z_dim), float32."""
+        return (rng or self.rng).standard_normal((n, self.config.z_dim), dtype=np.float32)
+
+    def _check_finite(self, value: float, term: str) -> None:
+        if not math.isfinite(value):
+            raise TrainingDiverged(f"step {self.step + 1}: the {term} is {value}; stopping "
+                                   "(the last checkpoint, if any, holds the last good state)")
+
+    def critic_step(self, real: np.ndarray, z: np.ndarray, eps: np.ndarray | None = None) -> dict:
+        """One critic update on a real batch, noise z and (for a penalty) eps of shape (B, 1, ...)."""
+        cfg, critic = self.config, self.critic
+        if cfg.clip > 0 and cfg.clip_placement == "before":
+            losses.clip_parameters_(critic, cfg.clip)
+        real_t = self._tensor(real)
+        with minigrad.no_grad():
+            fake = self.generator(self._tensor(z))
+        if self._fused:
+            out = critic(minigrad.concatenate([real_t, fake], axis=0))
+            d_real, d_fake = out[:real.shape[0]], out[real.shape[0]:]
+        else:
+            d_real, d_fake = critic(real_t), critic(fake)
+        loss = losses.critic_loss(cfg.loss, d_real, d_fake)
+        stats = {"d_loss": loss.item()}
+        self._check_finite(stats["d_loss"], "critic loss")
+        total = loss
+        if cfg.penalty != "none":
+            penalty, norms = losses.gradient_penalty(critic, real_t, fake, self._tensor(eps),
+                                                     one_sided=cfg.penalty == "one-sided", sqrt_eps=cfg.gp_eps)
+            stats["penalty"] = penalty.item()
+            stats["grad_norm"] = float(norms.data.mean())
+            self._check_finite(stats["penalty"], "gradient penalty")
+            total = loss + cfg.gp_lambda * penalty
+        grads = minigrad.grad(total, self._d_params, allow_unused=True)
+        for p, g in zip(self._d_params, grads):
+            p.grad = g
+        self.opt_d.step()
+        if cfg.clip > 0 and cfg.clip_placement == "after":
+            losses.clip_parameters_(critic, cfg.clip)
+        stats["w_estimate"] = float(d_real.data.mean() - d_fake.data.mean())
+        return stats
+
+    def generator_step(self, z: np.ndarray) -> dict:
+        """One generator update on noise z."""
+        loss = losses.generator_loss(self.config.loss, self.critic(self.generator(self._tensor(z))))
+        value = loss.item()
+        self._check_finite(value, "generator loss")
+        grads = minigrad.grad(loss, self._g_params, allow_unused=True)
+        for p, g in zip(self._g_params, grads):
+            p.grad = g
+        self.opt_g.step()
+        return {"g_loss": value}
+
+    def train_step(self) -> dict:
+        """One generator iteration: the critic updates, then one generator update. Returns its metrics."""
+        cfg, rng, B = self.config, self.rng, self.config.batch_size
+        eps_shape = (B,) + (1,) * len(self.dataset.sample_shape)
+        for _ in range(self.critic_iterations(self.step)):
+            real = np.asarray(self.dataset.sample(B, rng), dtype=np.float32)
+            z = self.sample_noise(B)
+            eps = rng.random(eps_shape, dtype=np.float32) if cfg.penalty != "none" else None
+            stats = self.critic_step(real, z, eps)
+        stats.update(self.generator_step(self.sample_noise(B)))
+        self.step += 1
+        return stats
+
+    # ------------------------------------------------------------------ sampling and evaluation
+    def sample(self, n: int, rng: np.random.Generator | None = None, batch: int = 1000) -> np.ndarray:
+        """n generated samples as a float32 numpy array, with G in eval mode and no graph."""
+        rng = rng or np.random.default_rng([self.config.seed, 1, self.step])
+        was_training = self.generator.training
+        self.generator.eval()
+        try:
+            with minigrad.no_grad():
+                chunks = [self.generator(self._tensor(self.sample_noise(min(batch, n - i), rng))).numpy()
+                          for i in range(0, n, batch)]
+        finally:
+            self.generator.train(was_training)
+        return np.concatenate(chunks, axis=0)
+
+    def critic_values(self, x: np.ndarray, batch: int = 4096) -> np.ndarray:
+        """The critic's scores of samples x (numpy), with D in eval mode and no graph."""
+        was_training = self.critic.training
+        self.critic.eval()
+        try:
+            with minigrad.no_grad():
+                out = [self.critic(self._tensor(np.ascontiguousarray(x[i:i + batch], dtype=np.float32))).numpy()
+                       for i in range(0, len(x), batch)]
+        finally:
+            self.critic.train(was_training)
+        return np.concatenate(out)
+
+    def evaluate(self, n: int | None = None) -> dict:
+        """Ground-truth metrics of the current generator: exact W1 and mode stats for 2-D data,
+        FID and class spread for images (`wgan.metrics`)."""
+        from wgan import metrics
+
+        n = n or self.config.eval_samples
+        rng = np.random.default_rng([self.config.seed, 2, self.step])
+        generated = self.sample(n, rng)
+        if self.dataset.kind == "2d":
+            return metrics.evaluate_2d(generated, self.dataset, rng, n=n)
+        real = self.dataset.reference_sample(n, rng)
+        return metrics.evaluate_images(generated, real)
+
+    def plot(self, path) -> None:
+        """The samples figure: real and generated points over the critic's contour (2-D), or an image grid."""
+        from wgan import plots
+
+        rng = np.random.default_rng([self.config.seed, 3, self.step])
+        if self.dataset.kind == "2d":
+            real = self.dataset.reference_sample(512, rng)
+            bounds = max(3.0, 1.25 * float(np.abs(real).max()))
+            plots.plot_toy(real, self.sample(512, rng), path, critic=self.critic_values, bounds=bounds)
+        else:
+            plots.plot_image_grid(self.sample(64, rng), path, nrow=8)
+
+    # ------------------------------------------------------------------ checkpoints
+    def state_meta(self) -> dict:
+        return {
+            "step": self.step,
+            "config": self.config.to_dict(),
+            "rng": self.rng.bit_generator.state,
+            "minigrad_rng": minigrad.backend.get_rng_state(),
+            "dataset_state": self.dataset.state_dict(),
+            "elapsed": self._elapsed,
+        }
+
+    def save_checkpoint(self, path=None) -> Path:
+        """Write the full training state (atomically) to `path` or the run folder's checkpoint.npz."""
+        if path is None:
+            if self.out_dir is None:
+                raise ValueError("save_checkpoint: no path given and the config has no out_dir")
+            path = self.out_dir / CHECKPOINT_NAME
+        return save_checkpoint(path, {"G": self.generator, "D": self.critic},
+                               {"G": self.opt_g, "D": self.opt_d}, self.state_meta())
+
+    def load_state(self, checkpoint) -> None:
+        """Restore models, optimizers, RNGs, dataset position and step from a checkpoint (path or loaded)."""
+        ckpt = load_checkpoint(checkpoint) if isinstance(checkpoint, (str, Path)) else checkpoint
+        self.generator.load_state_dict(ckpt.models["G"])
+        self.critic.load_state_dict(ckpt.models["D"])
+        self.opt_g.load_state_dict(ckpt.optimizers["G"])
+        self.opt_d.load_state_dict(ckpt.optimizers["D"])
+        self.rng.bit_generator.state = ckpt.meta["rng"]
+        minigrad.backend.set_rng_state(ckpt.meta["minigrad_rng"])
+        self.dataset.load_state_dict(ckpt.meta.get("dataset_state", {}))
+        self.step = ckpt.step
+        self._elapsed = float(ckpt.meta.get("elapsed", 0.0))
+
+    @classmethod
+    def resume(cls, run_dir, dataset=None, callbacks: Iterable = (), progress: bool = False,
+               steps: int | None = None) -> "Trainer":
+        """A Trainer continuing the run in `run_dir` from its checkpoint (optionally to a new `steps`).
+
+        The run's logged rows after the checkpoint's step are dropped, so the metrics files
+        read as if the run had never stopped.
+        """
+        run_dir = Path(run_dir)
+        ckpt = load_checkpoint(run_dir / CHECKPOINT_NAME)
+        fields = dict(ckpt.meta["config"], out_dir=str(run_dir))
+        if steps is not None:
+            fields["steps"] = steps
+        config = TrainConfig.from_dict(fields)
+        trainer = cls(config, dataset=dataset, callbacks=callbacks, progress=progress)
+        trainer.load_state(ckpt)
+        trainer.history = [row for row in read_metrics(run_dir) if row["step"] <= trainer.step]
+        return trainer
+
+    @classmethod
+    def from_checkpoint(cls, path, dataset=None) -> "Trainer":
+        """A Trainer holding a checkpoint's state (a run folder or .npz), writing nothing: for sampling
+        and evaluation."""
+        ckpt = load_checkpoint(path)
+        config = TrainConfig.from_dict(dict(ckpt.meta["config"], out_dir=None))
+        trainer = cls(config, dataset=dataset)
+        trainer.load_state(ckpt)
+        return trainer
+
+    # ------------------------------------------------------------------ the loop
+    def fit(self, steps: int | None = None) -> list[dict]:
+        """Train until `steps` (default ``config.steps``) generator iterations are done.
+
+        Logs every ``log_every`` steps, evaluates every ``eval_every`` steps and at the end,
+        checkpoints every ``checkpoint_every`` steps and at the end (with ``out_dir``).
+        Ctrl-C finishes the current step, writes a checkpoint and re-raises KeyboardInterrupt.
+        Returns the logged rows.
+        """
+        from tqdm.auto import tqdm
+
+        cfg = self.config
+        total = steps if steps is not None else cfg.steps
+        if self.out_dir is not None:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            self.config.save(self.out_dir / "config.json")
+            self._write_metrics()
+        self._call("on_fit_start", self)
+        bar = tqdm(total=total, initial=self.step, disable=not self.progress, unit="it", dynamic_ncols=True)
+        evals = 0
+        start_step = self.step
+        with _DeferredInterrupt(self):
+            while self.step < total:
+                start = time.perf_counter()
+                stats = self.train_step()
+                self._elapsed += time.perf_counter() - start
+                row = {"step": self.step, **stats, "time": round(self._elapsed, 4)}
+                done = self.step >= total
+                evaluated = bool(cfg.eval_every) and (self.step % cfg.eval_every == 0 or done)
+                if evaluated:
+                    row.update(self.evaluate())
+                    if self.out_dir is not None and (evals % cfg.plot_every == 0 or done):
+                        self.plot(self.out_dir / f"samples_{self.step:06d}.png")
+                    evals += 1
+                    self._call("on_eval", self, self.step, row)
+                if self.step % cfg.log_every == 0 or done or evaluated:
+                    self.history.append(row)
+                    self._append_row(row)
+                self._call("on_step", self, self.step, row)
+                bar.set_postfix(W=f"{stats['w_estimate']:.4f}", refresh=False)
+                bar.update(1)
+                if self.out_dir is not None and cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0:
+                    self._checkpoint()
+                if self._interrupted:
+                    break
+        bar.close()
+        if self.step > start_step or self._interrupted:
+            self._finish()
+        if self._interrupted:
+            self._interrupted = False
+            where = f"; checkpoint written to {self.out_dir / CHECKPOINT_NAME}" if self.out_dir else ""
+            raise KeyboardInterrupt(f"training interrupted at step {self.step}{where}")
+        self._call("on_fit_end", self)
+        return self.history
+
+    def _finish(self) -> None:
+        if self.out_dir is None:
+            return
+        self._checkpoint()
+        from wgan import plots
+
+        keys = [k for k in ("w_estimate", "w1", "fid") if any(k in row for row in self.history)]
+        if self.history:
+            plots.plot_metrics(self.history, self.out_dir / "metrics.png", keys=tuple(keys))
+
+    def _checkpoint(self) -> None:
+        self.save_checkpoint()
+        self._write_metrics()
+
+    def _call(self, hook: str, *args) -> None:
+        for cb in self.callbacks:
+            fn = getattr(cb, hook, None)
+            if fn is None and hook == "on_step" and callable(cb):
+                fn = cb
+            if fn is not None:
+                fn(*args)
+
+    # ------------------------------------------------------------------ metrics files
+    def _append_row(self, row: dict) -> None:
+        if self.out_dir is not None:
+            with open(self.out_dir / "metrics.jsonl", "a") as f:
+                f.write(json.dumps(_jsonable(row)) + "\n")
+
+    def _write_metrics(self) -> None:
+        """Rewrite metrics.jsonl and metrics.csv from the history (the CSV has every column seen)."""
+        write_metrics(self.out_dir, self.history)
+
+
+def _jsonable(row: dict) -> dict:
+    out = {}
+    for k, v in row.items():
+        if isinstance(v, np.ndarray):
+            v = v.tolist()
+        elif isinstance(v, np.generic):
+            v = v.item()
+        if isinstance(v, (int, float, str, bool, list)) or v is None:
+            out[k] = v
+    return out
+
+
+def write_metrics(run_dir, rows: list[dict]) -> None:
+    """Write rows to run_dir/metrics.jsonl and run_dir/metrics.csv (atomically each)."""
+    run_dir = Path(run_dir)
+    rows = [_jsonable(r) for r in rows]
+    columns: list[str] = []
+    for row in rows:
+        columns += [k for k, v in row.items() if k not in columns and not isinstance(v, list)]
+    tmp = run_dir / "metrics.jsonl.tmp"
+    tmp.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    tmp.replace(run_dir / "metrics.jsonl")
+    tmp = run_dir / "metrics.csv.tmp"
+    with open(tmp, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    tmp.replace(run_dir / "metrics.csv")
+
+
+def read_metrics(run_dir) -> list[dict]:
+    """The rows of run_dir/metrics.jsonl (empty when there is none)."""
+    path = Path(run_dir) / "metrics.jsonl"
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+class _DeferredInterrupt:
+    """Inside: the first Ctrl-C only sets ``trainer._interrupted`` (the loop checkpoints and stops
+    after the current step); a second one interrupts at once."""
+
+    def __init__(self, trainer: Trainer):
+        self.trainer = trainer
+        self.previous = None
+
+    def _handler(self, signum, frame):
+        if self.trainer._interrupted:
+            raise KeyboardInterrupt
+        self.trainer._interrupted = True
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)

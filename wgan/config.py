@@ -70,7 +70,7 @@ _TOY_CLIP: dict[str, Any] = dict(optimizer="rmsprop", lr_g=5e-5, lr_d=5e-5, rmsp
 _GENERIC_DEFAULTS: dict[str, Any] = dict(
     model="auto", width=512, depth=3, activation="relu", init="auto", base_filters=64, g_batchnorm=True,
     critic_norm="none", betas=(0.5, 0.9), rmsprop_alpha=0.99, rmsprop_eps=1e-8, clip=0.0,
-    clip_placement="after", critic_schedule="constant", gp_eps=1e-12,
+    clip_placement="after", critic_schedule="constant", gp_eps=1e-12, lr_decay="none",
 )
 
 
@@ -94,7 +94,8 @@ class TrainConfig:
     (c; 0 disables), ``clip_placement`` ("after" as the paper, "before" as the official code).
 
     Optimisers: ``optimizer`` ("adam", "rmsprop", "sgd"), ``lr_g``, ``lr_d``, ``betas``,
-    ``rmsprop_alpha``, ``rmsprop_eps``, ``batch_size``.
+    ``rmsprop_alpha``, ``rmsprop_eps``, ``batch_size``, ``lr_decay`` ("none", or "linear": both
+    learning rates decay linearly to 0 at ``steps``, as the official gan_cifar_resnet.py).
 
     Models: ``model`` ("auto": MLP for 2-D data, DCGAN for images), ``z_dim``, ``width``,
     ``depth`` (MLP hidden layers), ``activation``, ``init`` ("auto": "toy" for MLPs, "dcgan" for
@@ -115,6 +116,7 @@ class TrainConfig:
     optimizer: str | None = None
     rmsprop_alpha: float | None = None
     rmsprop_eps: float | None = None
+    lr_decay: str | None = None
     n_critic: int | None = None
     critic_schedule: str | None = None
     loss: str | None = None
@@ -196,6 +198,7 @@ class TrainConfig:
         _check_choice("penalty", self.penalty, ("none", "two-sided", "one-sided"))
         _check_choice("clip_placement", self.clip_placement, ("after", "before"))
         _check_choice("critic_schedule", self.critic_schedule, ("constant", "official"))
+        _check_choice("lr_decay", self.lr_decay, ("none", "linear"))
         for name in ("steps", "batch_size", "n_critic", "z_dim", "width", "base_filters", "log_every",
                      "eval_samples", "plot_every"):
             _check_int(name, getattr(self, name), minimum=1)

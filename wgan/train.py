@@ -180,6 +180,11 @@ class Trainer:
     def train_step(self) -> dict:
         """One generator iteration: the critic updates, then one generator update. Returns its metrics."""
         cfg, rng, B = self.config, self.rng, self.config.batch_size
+        if cfg.lr_decay == "linear":
+            frac = max(0.0, 1.0 - self.step / cfg.steps)
+            for opt, lr in ((self.opt_g, cfg.lr_g), (self.opt_d, cfg.lr_d)):
+                for group in opt.param_groups:
+                    group["lr"] = lr * frac
         eps_shape = (B,) + (1,) * len(self.dataset.sample_shape)
         for _ in range(self.critic_iterations(self.step)):
             real = np.asarray(self.dataset.sample(B, rng), dtype=np.float32)

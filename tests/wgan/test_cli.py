@@ -55,6 +55,8 @@ def test_reproduce_lines(tmp_path, capsys):
     np.testing.assert_allclose(w1, np.abs(theta), atol=0.05)
     np.testing.assert_allclose(js[theta != 0], np.log(2), rtol=1e-12)
     assert (tmp_path / "lines.png").stat().st_size > 0
+    assert cli.main(["reproduce", "lines", "--quick", "--out", str(tmp_path / "quick")]) == 0
+    assert (tmp_path / "quick" / "lines.png").stat().st_size > 0
     assert cli.main(["reproduce", "list"]) == 0
     assert "lines" in capsys.readouterr().out
 

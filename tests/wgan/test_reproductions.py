@@ -85,4 +85,17 @@ def test_correlation_quick_finite(tmp_path):
         run = data["runs"][algorithm]
         assert len(run["points"]) == data["steps"] // data["eval_every"]
         assert math.isfinite(run["pearson_r"]) and -1 <= run["pearson_r"] <= 1
+        late = [p for p in run["points"] if p["step"] > data["burn_in"]]
+        assert len(late) >= 2 and math.isfinite(run["pearson_r_after_burn_in"])
+        values, w1 = np.array([p["value"] for p in late]), np.array([p["w1"] for p in late])
+        assert run["pearson_r_after_burn_in"] == pytest.approx(np.corrcoef(values, w1)[0, 1])
     assert math.isfinite(result["pearson_r_wgan_gp"]) and math.isfinite(result["pearson_r_gan"])
+
+
+def test_cli_reproduce_quick(tmp_path, capsys):
+    from wgan.cli import main
+
+    assert main(["reproduce", "fig1b", "--quick", "--out", str(tmp_path)]) == 0
+    printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert set(printed["verdicts"]) == set(reproductions.FIG1B_SETTINGS)
+    assert (tmp_path / "fig1b.json").is_file() and (tmp_path / "fig1b.png").is_file()

@@ -4,23 +4,22 @@ Layout of the archive (every entry a plain array, so ``np.load(allow_pickle=Fals
 
 - ``model:<name>:<key>``: each entry of a model's state dict (parameters and persistent buffers);
 - ``optim:<name>:<param index>:<entry>``: each per-parameter optimizer array (``exp_avg``, ...);
-- ``meta``: a 0-d unicode array holding JSON: the step, the config, the RNG states
+- ``meta``: UTF-8 bytes (a uint8 array) of JSON: the step, the config, the RNG states
   (numpy ``bit_generator.state`` dicts), the dataset's iteration state, and per optimizer its
   ``param_groups`` (hyperparameters) and per-parameter scalars (``step``).
 
-Writes are atomic: the archive goes to a temporary file in the same folder, is flushed to
-disk, then renamed over the target with ``os.replace``, so a crash never leaves a torn file.
+Written and read with `minigrad.save` / `minigrad.load`: atomically (temporary file, fsync,
+``os.replace``), so a crash never leaves a torn file, and without pickle.
 """
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+import minigrad
 from minigrad import Tensor, backend
 
 FORMAT_VERSION = 1
@@ -72,19 +71,9 @@ def save_checkpoint(path, models: dict, optimizers: dict, meta: dict) -> Path:
         arrays.update(flat)
         optim_meta[name] = rest
     full_meta = dict(meta, format_version=FORMAT_VERSION, optimizers=optim_meta)
-    arrays["meta"] = np.array(json.dumps(full_meta))
+    arrays["meta"] = np.frombuffer(json.dumps(full_meta).encode("utf-8"), dtype=np.uint8)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    minigrad.save(arrays, path)
     return path
 
 
@@ -107,14 +96,13 @@ def load_checkpoint(path) -> Checkpoint:
         path = path / "checkpoint.npz"
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint {path} does not exist")
+    arrays = minigrad.load(path)
+    if "meta" not in arrays or arrays["meta"].dtype != np.uint8:
+        raise ValueError(f"checkpoint {path} has no JSON 'meta' entry: not a wgan checkpoint")
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
-    except (OSError, ValueError, EOFError) as exc:
-        raise ValueError(f"checkpoint {path} is not a readable .npz archive ({exc})") from None
-    if "meta" not in arrays:
-        raise ValueError(f"checkpoint {path} has no 'meta' entry: not a wgan checkpoint")
-    meta = json.loads(str(arrays.pop("meta")))
+        meta = json.loads(arrays.pop("meta").tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"checkpoint {path}: its 'meta' entry is not valid JSON ({exc})") from None
     if meta.get("format_version") != FORMAT_VERSION:
         raise ValueError(f"checkpoint {path} has format version {meta.get('format_version')}, "
                          f"expected {FORMAT_VERSION}")

@@ -80,7 +80,7 @@ def test_bad_checkpoints_give_clear_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="nothing.npz does not exist"):
         load_checkpoint(tmp_path / "nothing.npz")
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
-    with pytest.raises(ValueError, match="junk.npz is not a readable .npz"):
+    with pytest.raises(ValueError, match="junk.npz' is not a valid minigrad checkpoint"):
         load_checkpoint(tmp_path / "junk.npz")
     np.savez(tmp_path / "plain.npz", x=np.zeros(2))
     with pytest.raises(ValueError, match="not a wgan checkpoint"):

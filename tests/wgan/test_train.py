@@ -290,11 +290,11 @@ def test_image_training_step_runs_with_every_algorithm_family():
         assert np.isfinite(stats["w_estimate"]) and trainer.config.model == "dcgan"
 
 
-@pytest.mark.slow
 def test_short_seeded_run_covers_every_mode_of_8_gaussians():
-    # the gan_toy recipe (lambda 0.1, Adam betas (0.5, 0.9), n_critic 5, batch 256) on smaller, faster nets
+    # the gan_toy recipe (lambda 0.1, Adam betas (0.5, 0.9), n_critic 5, batch 256) on smaller, faster nets,
+    # lr decayed linearly as the default run does (seeds 0-3 all reach 8/8 here; ~20 s on 2 cores)
     trainer = Trainer(TrainConfig(dataset="8gaussians", algorithm="wgan-gp", preset="toy", width=128, depth=2,
-                                  lr_g=3e-4, lr_d=3e-4, steps=2000, eval_every=0, seed=0))
+                                  lr_g=3e-4, lr_d=3e-4, lr_decay="linear", steps=2000, eval_every=0, seed=0))
     trainer.fit()
     result = trainer.evaluate()
     assert result["modes"] == 8, result

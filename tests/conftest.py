@@ -4,8 +4,13 @@ import os
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
+from threadpoolctl import threadpool_limits
 
 import minigrad
+
+# The tests multiply tiny matrices: one BLAS thread is faster for them and immune to the stalls
+# OpenBLAS's spinning threads suffer when other processes share the cores.
+threadpool_limits(1, user_api="blas")
 
 settings.register_profile("ci", max_examples=25, deadline=None, derandomize=True,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -208,13 +208,13 @@ def agreement(name: str, device: str, torch) -> float:
 def peak_memory(workload: str, framework: str, device: str, iters: int) -> dict:
     """Run in a fresh process: peak RSS growth (MiB) over the post-setup baseline, and RSS growth late in the run."""
     code = (
-        "import sys, resource, json; sys.path.insert(0, 'benchmarks');"
-        "from bench_workloads import Workload, rss_mib, try_torch;"
+        "import sys, json; sys.path.insert(0, 'benchmarks');"
+        "from bench_workloads import Workload, rss_mib, peak_rss_mib, try_torch;"
         f"torch = try_torch() if '{framework}' == 'torch' else None;"
         f"w = Workload('{workload}', '{framework}', '{device}', torch);"
         "base = rss_mib(); mid = None;"
         f"exec('for i in range({iters}):\\n    w.iteration()\\n    mid = rss_mib() if i == 19 else mid');"
-        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024;"
+        "peak = peak_rss_mib();"
         "print(json.dumps({'baseline_mib': base, 'peak_growth_mib': peak - base, 'growth_after_20_iters_mib': rss_mib() - mid}))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -224,6 +224,13 @@ def peak_memory(workload: str, framework: str, device: str, iters: int) -> dict:
 def rss_mib() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def peak_rss_mib() -> float:
+    """This process's RSS high-water mark (VmHWM). Not ru_maxrss: Linux carries the parent's
+    high-water mark into a child's ru_maxrss across fork and exec."""
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM")) / 1024
 
 
 def main():

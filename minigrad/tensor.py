@@ -1,7 +1,7 @@
 """`Tensor`: an n-d array on the CPU (NumPy) or a GPU (CuPy) that records how it was made."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 

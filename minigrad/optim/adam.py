@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from minigrad import backend
 from minigrad.optim.optimizer import (Optimizer, ParamsT, check_non_negative, check_unit_interval,
-                                      grad_with_decay, gradient_of, lerp_)
+                                      grad_with_decay, params_with_grad, lerp_)
 
 
 class Adam(Optimizer):
@@ -53,12 +52,7 @@ class Adam(Optimizer):
         lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
         beta1, beta2 = float(group["betas"][0]), float(group["betas"][1])
         amsgrad, maximize = group["amsgrad"], group["maximize"]
-        for p in group["params"]:
-            g = gradient_of("Adam", p)
-            if g is None:
-                continue
-            x = p.data
-            xp = backend.array_module(x)
+        for p, x, g, xp in params_with_grad("Adam", group):
             state = self.state[p]
             if not state:
                 state["step"] = 0

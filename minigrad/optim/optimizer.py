@@ -279,11 +279,13 @@ def lerp_(start, end, weight: float, tmp, xp):
     return xp.subtract(end, diff, out=start)
 
 
-def gradient_of(optimizer: str, p: Tensor):
-    """The raw gradient array of `p`, or None; checks its shape against the parameter's."""
-    g = p.grad
-    if g is None:
-        return None
-    if g.shape != p.shape:
-        raise RuntimeError(f"{optimizer}: a parameter of shape {p.shape} has a gradient of shape {g.shape}")
-    return g.data
+def params_with_grad(optimizer: str, group: dict):
+    """(parameter, its array, its gradient array, array module) for each parameter of `group` that
+    has a gradient; checks each gradient's shape against its parameter's."""
+    for p in group["params"]:
+        g = p.grad
+        if g is None:
+            continue
+        if g.shape != p.shape:
+            raise RuntimeError(f"{optimizer}: a parameter of shape {p.shape} has a gradient of shape {g.shape}")
+        yield p, p.data, g.data, backend.array_module(p.data)

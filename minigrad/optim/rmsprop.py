@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from minigrad import backend
-from minigrad.optim.optimizer import (Optimizer, ParamsT, check_non_negative, grad_with_decay, gradient_of,
+from minigrad.optim.optimizer import (Optimizer, ParamsT, check_non_negative, grad_with_decay, params_with_grad,
                                       lerp_)
 
 
@@ -53,12 +52,7 @@ class RMSprop(Optimizer):
         lr, alpha, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])
         weight_decay, momentum = float(group["weight_decay"]), float(group["momentum"])
         centered, maximize = group["centered"], group["maximize"]
-        for p in group["params"]:
-            g = gradient_of("RMSprop", p)
-            if g is None:
-                continue
-            x = p.data
-            xp = backend.array_module(x)
+        for p, x, g, xp in params_with_grad("RMSprop", group):
             state = self.state[p]
             if not state:
                 state["step"] = 0

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from minigrad import backend
-from minigrad.optim.optimizer import Optimizer, ParamsT, check_non_negative, grad_with_decay, gradient_of
+from minigrad.optim.optimizer import Optimizer, ParamsT, check_non_negative, grad_with_decay, params_with_grad
 
 
 class SGD(Optimizer):
@@ -45,12 +44,7 @@ class SGD(Optimizer):
     def _update_group(self, group: dict[str, Any]) -> None:
         lr, momentum, dampening = float(group["lr"]), float(group["momentum"]), float(group["dampening"])
         weight_decay, nesterov, maximize = float(group["weight_decay"]), group["nesterov"], group["maximize"]
-        for p in group["params"]:
-            g = gradient_of("SGD", p)
-            if g is None:
-                continue
-            x = p.data
-            xp = backend.array_module(x)
+        for p, x, g, xp in params_with_grad("SGD", group):
             g, owned = grad_with_decay(x, g, weight_decay, maximize, xp)
             if momentum != 0:
                 state = self.state[p]

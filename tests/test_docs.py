@@ -28,3 +28,13 @@ def test_document_code_runs(name, capsys):
         line = path.read_text()[:path.read_text().index(block)].count("\n") + 1
         code = compile(block, f"{path}:block{i}@line{line}", "exec")
         exec(code, namespace)  # noqa: S102  (our own documentation)
+
+
+def test_readme_examples_run(tmp_path, monkeypatch):
+    """The README's Python examples (minigrad tour, WGAN-GP critic step, wgan API) run as written."""
+    path = DOCS_DIR.parent / "README.md"
+    monkeypatch.chdir(tmp_path)  # the wgan example writes runs/api-demo
+    blocks = python_blocks(path.read_text())
+    assert blocks, f"{path.name}: no ```python examples found"
+    for i, block in enumerate(blocks):
+        exec(compile(block, f"{path.name}:block{i}", "exec"), {"__name__": f"docs.{path.stem}"})  # noqa: S102

@@ -154,7 +154,7 @@ class Tensor:
     def __repr__(self) -> str:
         body = np.array2string(self.numpy(), separator=", ", prefix="tensor(", precision=4, threshold=50)
         extras = []
-        if self.dtype != _DEFAULT_FLOAT and self.dtype.kind == "f" or self.dtype.kind != "f":
+        if self.dtype != _DEFAULT_FLOAT:
             extras.append(f"dtype={self.dtype}")
         if self.device != "cpu":
             extras.append(f"device='{self.device}'")

@@ -106,6 +106,13 @@ def weight_grad(col, gy, kernel: Pair):
 
 
 # ----------------------------------------------------------------------------- Functions
+def _with_bias_grad(fn: Function, gx, gw, gy):
+    """(gx, gw), plus the bias gradient Σ_{n,p,q} gy when the conv was called with a bias."""
+    if len(fn.inputs) == 2:
+        return gx, gw
+    return gx, gw, (_sum(gy, axis=(0, 2, 3)) if fn.needs_input_grad[2] else None)
+
+
 class Conv2d(Function):
     """y = conv2d(x, W) + b: x (N, C, H, W), W (O, C/G, kh, kw), b (O,) -> y (N, O, OH, OW).
 
@@ -131,9 +138,7 @@ class Conv2d(Function):
         need = self.needs_input_grad
         gx = ConvTranspose2d(self.geo, x.shape[2:])(gy, w) if need[0] else None
         gw = ConvGradW(self.geo, w.shape[2:], self.col)(x, gy) if need[1] else None
-        if len(self.inputs) == 2:
-            return gx, gw
-        return gx, gw, (_sum(gy, axis=(0, 2, 3)) if need[2] else None)
+        return _with_bias_grad(self, gx, gw, gy)
 
 
 class ConvTranspose2d(Function):
@@ -157,9 +162,7 @@ class ConvTranspose2d(Function):
         need = self.needs_input_grad
         gx = Conv2d(self.geo, x.shape[2:])(gy, w) if need[0] else None
         gw = ConvGradW(self.geo, w.shape[2:])(gy, x) if need[1] else None
-        if len(self.inputs) == 2:
-            return gx, gw
-        return gx, gw, (_sum(gy, axis=(0, 2, 3)) if need[2] else None)
+        return _with_bias_grad(self, gx, gw, gy)
 
 
 class ConvGradW(Function):

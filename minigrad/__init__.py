@@ -9,6 +9,7 @@ from minigrad.gradcheck import gradcheck, gradgradcheck
 from minigrad.serialization import load, save
 from minigrad import cuda  # minigrad.cuda.is_available(), graphed(); imports no CuPy
 from minigrad.philox import Philox
+from minigrad.threads import get_num_threads, set_num_threads
 from minigrad import functional, nn, optim
 
 __version__ = "0.1.0"

@@ -77,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", type=Path, help="run folder (default runs/<dataset>-<algorithm>-<time>)")
     train.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue the run in RUN_DIR")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    train.add_argument("--threads", type=int, default=None, metavar="N",
+                       help="BLAS/OpenMP threads (minigrad.set_num_threads; default: the libraries' own)")
 
     sample = sub.add_parser("sample", help="draw samples from a checkpoint to .png or .npy")
     sample.add_argument("checkpoint", type=Path, help="a run folder or a checkpoint .npz")
@@ -123,6 +125,12 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 def _train(args, parser) -> int:
     from wgan.train import Trainer, TrainingDiverged
 
+    if args.threads is not None:
+        if args.threads < 1:
+            parser.error(f"--threads: expected a positive number of threads, got {args.threads}")
+        import minigrad
+
+        minigrad.set_num_threads(args.threads)
     try:
         if args.resume is not None:
             changed = [name for name, _, _ in _FIELDS if getattr(args, name) is not None and name != "steps"]

@@ -1,7 +1,10 @@
 """Issue 2 benchmarks: per-op overhead of small forward+backward chains, and forward+backward of
 the 2→512→512→512→1 ReLU MLP at batch 256 (first order, and with a gradient-norm penalty).
 
-Usage: python3 benchmarks/bench_core.py [--device cpu|cuda] [--quick]
+Every case runs at each thread count of ``--threads`` (default 1 and 2; NumPy's BLAS through
+minigrad.set_num_threads and torch.set_num_threads pinned alike), minigrad and torch interleaved.
+
+Usage: python3 benchmarks/bench_core.py [--device cpu|cuda] [--threads 1 2] [--quick]
 """
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ import argparse
 import numpy as np
 
 import minigrad as mg
-from harness import compare, save, try_torch
+from harness import add_thread_option, compare, pin_threads, print_machine, save, try_torch
 
 
 def mlp_params(rng, dims=(2, 512, 512, 512, 1)):
@@ -23,7 +26,9 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--quick", action="store_true", help="fewer iterations (smoke run)")
+    add_thread_option(parser)
     args = parser.parse_args()
+    print_machine()
     torch = try_torch()
     dev = args.device
     tdev = "cuda" if dev == "cuda" else "cpu"
@@ -54,10 +59,6 @@ def main():
                 y = (y * 1.0001 + 0.001).tanh()
             y.sum().backward()
             xt.grad = None
-
-    row = compare("999 elementwise ops on 256-vector, fwd+bwd", chain_mg, chain_t, iters=iters, sync=sync)
-    row["per_op_us_minigrad"] = row["minigrad_ms"] * 1e3 / 999
-    rows.append(row)
 
     # --- MLP 2→512→512→512→1, batch 256
     ws, bs = mlp_params(rng)
@@ -103,8 +104,17 @@ def main():
             g, = torch.autograd.grad(mlp_t(xi).sum(), xi, create_graph=True)
             (((g * g).sum(dim=1) + 1e-12).sqrt() - 1).pow(2).mean().backward()
 
-    rows.append(compare("MLP 2-512-512-512-1 b256 fwd+bwd", fb_mg, fb_t, iters=iters, sync=sync))
-    rows.append(compare("MLP 2-512-512-512-1 b256 fwd+bwd + grad-norm penalty", gp_mg, gp_t, iters=iters, sync=sync))
+    for threads in args.threads:
+        pin_threads(threads, torch)
+        row = compare(f"999 elementwise ops on 256-vector, fwd+bwd, {threads} thr", chain_mg, chain_t, iters=iters,
+                      sync=sync)
+        row["per_op_us_minigrad"] = row["minigrad_ms"] * 1e3 / 999
+        rows.append(row)
+        rows.append(compare(f"MLP 2-512-512-512-1 b256 fwd+bwd, {threads} thr", fb_mg, fb_t, iters=iters, sync=sync))
+        rows.append(compare(f"MLP 2-512-512-512-1 b256 fwd+bwd + grad-norm penalty, {threads} thr", gp_mg, gp_t,
+                            iters=iters, sync=sync))
+        for row in rows[-3:]:
+            row["threads"] = threads
     save(f"core_{dev}", rows)
 
 

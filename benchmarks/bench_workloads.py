@@ -6,12 +6,21 @@ B: as A without the penalty, RMSprop 5e-5, weight clipping at 0.01.
 C: DCGAN 32×32 WGAN-GP: D conv 1→64→128→256 (4×4 s2 p1) + LeakyReLU 0.2 + linear 4096→1;
    G linear 128→4·4·256 + ReLU, conv-transpose 256→128→64→1 (4×4 s2 p1), ReLU, tanh; batch 64; λ 10.
 
-Both frameworks start from the same weights and see the same data. Per-iteration time is the
-median after warm-up (harness.compare); peak memory is measured in a fresh subprocess per
-framework (peak RSS growth over the process's baseline after setup) with
-`--memory`, and flatness as the RSS growth between iteration 20 and the last.
+Both frameworks start from the same weights and see the same data. Every workload is timed at
+each thread count of ``--threads`` (default 1 and 2; minigrad's BLAS and torch pinned alike), with
+four contenders interleaved in one `harness.compare_many` call:
 
-Usage: python3 benchmarks/bench_workloads.py [--workloads A B C] [--device cpu|cuda] [--quick] [--memory]
+  minigrad   this script's own iteration on minigrad (`Workload.iteration`)
+  trainer    `wgan.train.Trainer.train_step` with the same configuration (what users run)
+  torch      the same iteration in PyTorch
+  floor      the iteration's GEMMs alone in plain NumPy (benchmarks/floor.py; 16.15 GFLOP for A)
+
+Peak memory (``--memory``) is measured in a fresh subprocess per framework: the peak RSS growth
+over the process's baseline after setup, and RSS sampled through the run for flatness
+(``--memory-iters``: 10,000 iterations of A and B and 200 of C by default, far fewer with --quick).
+
+Usage: python3 benchmarks/bench_workloads.py [--workloads A B C] [--threads 1 2] [--device cpu|cuda]
+                                             [--quick] [--memory] [--memory-iters N]
 """
 from __future__ import annotations
 
@@ -26,7 +35,8 @@ import numpy as np
 import minigrad as mg
 import minigrad.nn as nn
 import minigrad.optim as optim
-from harness import compare, save, try_torch
+from floor import GemmFloor
+from harness import add_thread_option, compare_many, pin_threads, print_machine, save, try_torch
 
 TOY_DIMS = (512, 512, 512)
 
@@ -191,6 +201,27 @@ class Workload:
             self.opt_g.step()
 
 
+def make_trainer(name: str, device: str, seed: int = 0):
+    """A `wgan` Trainer configured as workload `name` (same models, batch, penalty, optimizer)."""
+    from wgan import data
+    from wgan.config import TrainConfig
+    from wgan.train import Trainer
+
+    common = dict(seed=seed, device=device, eval_every=0, checkpoint_every=0)
+    if name == "A":
+        config = TrainConfig(dataset="8gaussians", algorithm="wgan-gp", preset="toy", **common)
+    elif name == "B":
+        config = TrainConfig(dataset="8gaussians", algorithm="wgan-clip", preset="toy", rmsprop_alpha=0.99,
+                             rmsprop_eps=1e-8, **common)
+    else:
+        pool = np.tanh(np.random.default_rng(seed).standard_normal((1024, 1, 32, 32))).astype(np.float32)
+        config = TrainConfig(dataset="array", algorithm="wgan-gp", model="dcgan", base_filters=64, z_dim=128,
+                             g_batchnorm=False, critic_norm="none", batch_size=64, gp_lambda=10.0,
+                             betas=(0.0, 0.9), n_critic=5, **common)
+        return Trainer(config, dataset=data.from_array(pool))
+    return Trainer(config)
+
+
 def agreement(name: str, device: str, torch) -> float:
     """Max relative difference of all parameters after one iteration from identical weights."""
     ours, theirs = Workload(name, "minigrad", device, torch), Workload(name, "torch", device, torch)
@@ -205,20 +236,28 @@ def agreement(name: str, device: str, torch) -> float:
     return worst
 
 
-def peak_memory(workload: str, framework: str, device: str, iters: int) -> dict:
-    """Run in a fresh process: peak RSS growth (MiB) over the post-setup baseline, and RSS growth late in the run."""
+def peak_memory(workload: str, framework: str, device: str, iters: int, peak_at: int) -> dict:
+    """Run `iters` iterations in a fresh process: peak RSS growth (MiB) over the post-setup baseline
+    after `peak_at` iterations and at the end, and RSS sampled 20 times through the run."""
     code = (
         "import sys, json; sys.path.insert(0, 'benchmarks');"
         "from bench_workloads import Workload, rss_mib, peak_rss_mib, try_torch;"
         f"torch = try_torch() if '{framework}' == 'torch' else None;"
         f"w = Workload('{workload}', '{framework}', '{device}', torch);"
-        "base = rss_mib(); mid = None;"
-        f"exec('for i in range({iters}):\\n    w.iteration()\\n    mid = rss_mib() if i == 19 else mid');"
-        "peak = peak_rss_mib();"
-        "print(json.dumps({'baseline_mib': base, 'peak_growth_mib': peak - base, 'growth_after_20_iters_mib': rss_mib() - mid}))"
+        "base = rss_mib(); samples = []; peak_early = None;"
+        f"exec('for i in range(1, {iters} + 1):\\n    w.iteration()\\n"
+        f"    peak_early = peak_rss_mib() - base if i == {peak_at} else peak_early\\n"
+        f"    samples.append((i, round(rss_mib(), 2))) if i % max(1, {iters} // 20) == 0 else None');"
+        "print(json.dumps({'iterations': "
+        f"{iters}, 'baseline_mib': base, 'peak_growth_mib_at_{peak_at}': peak_early, "
+        "'peak_growth_mib': peak_rss_mib() - base, 'rss_samples': samples}))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    late = [rss for i, rss in result["rss_samples"] if i >= iters // 10]
+    result["rss_drift_after_10pct_mib"] = late[-1] - late[0] if late else 0.0
+    result["rss_range_after_10pct_mib"] = max(late) - min(late) if late else 0.0
+    return result
 
 
 def rss_mib() -> float:
@@ -235,11 +274,15 @@ def peak_rss_mib() -> float:
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--workloads", nargs="+", default=["A", "B", "C"])
+    parser.add_argument("--workloads", nargs="+", default=["A", "B", "C"], choices=["A", "B", "C"])
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--quick", action="store_true")
+    add_thread_option(parser)
+    parser.add_argument("--quick", action="store_true", help="fewer timed iterations and memory iterations")
     parser.add_argument("--memory", action="store_true", help="also measure peak memory in subprocesses")
+    parser.add_argument("--memory-iters", type=int, nargs=2, default=None, metavar=("TOY", "DCGAN"),
+                        help="iterations of the memory runs for A/B and for C (default 10000 200; --quick 200 20)")
     args = parser.parse_args()
+    print_machine()
     torch = try_torch()
     sync = lambda: None  # noqa: E731
     if args.device == "cuda":
@@ -249,23 +292,36 @@ def main():
     for name in args.workloads:
         ours = Workload(name, "minigrad", args.device, torch)
         theirs = Workload(name, "torch", args.device, torch) if torch is not None else None
+        trainer = make_trainer(name, args.device)
+        floor = GemmFloor(name)
+        diff = None
         if torch is not None:
             diff = agreement(name, args.device, torch)
-            print(f"   workload {name}: parameters after one iteration agree with torch to {diff:.1e} (relative)")
-        iters = (2 if args.quick else 5) if name == "C" else (3 if args.quick else 15)
-        row = compare(f"workload {name} ({args.device}) ms/iter", ours.iteration,
-                      theirs.iteration if theirs else None, iters=iters, warmup=2, sync=sync)
-        if torch is not None:
-            row["max_rel_param_diff_after_1_iter"] = diff
+            print(f"   workload {name}: parameters after one iteration agree with torch to {diff:.1e} (relative); "
+                  f"GEMM floor {floor.gflop:.2f} GFLOP per iteration", flush=True)
+        iters = (2 if args.quick else 5) if name == "C" else (4 if args.quick else 15)
+        for threads in args.threads:
+            pin_threads(threads, torch)
+            contenders = {"minigrad": ours.iteration, "trainer": trainer.train_step,
+                          "torch": theirs.iteration if theirs else None, "floor": floor}
+            row = compare_many(f"workload {name} ({args.device}, {threads} thr) ms/iter", contenders,
+                               iters=iters, warmup=2, rounds=3 if args.quick else 4, sync=sync,
+                               extra_ratios=(("minigrad", "floor"), ("trainer", "minigrad")))
+            row.update(workload=name, threads=threads, floor_gflop=floor.gflop, max_rel_param_diff_after_1_iter=diff)
+            rows.append(row)
         if args.memory:
-            mem_iters = 40 if name != "C" else 25
-            row["memory_minigrad"] = peak_memory(name, "minigrad", args.device, mem_iters)
+            toy_iters, dcgan_iters = args.memory_iters or ((200, 20) if args.quick else (10_000, 200))
+            mem_iters = dcgan_iters if name == "C" else toy_iters
+            peak_at = min(mem_iters, 25 if name == "C" else 200)
+            memory = {"memory_minigrad": peak_memory(name, "minigrad", args.device, mem_iters, peak_at)}
             if torch is not None:
-                row["memory_torch"] = peak_memory(name, "torch", args.device, mem_iters)
-                row["memory_ratio"] = row["memory_minigrad"]["peak_growth_mib"] / max(
-                    row["memory_torch"]["peak_growth_mib"], 1e-9)
-            print("   memory:", json.dumps({k: v for k, v in row.items() if k.startswith("memory")}))
-        rows.append(row)
+                memory["memory_torch"] = peak_memory(name, "torch", args.device, peak_at, peak_at)
+                memory["memory_ratio_at_same_iters"] = (memory["memory_minigrad"][f"peak_growth_mib_at_{peak_at}"]
+                                                        / max(memory["memory_torch"]["peak_growth_mib"], 1e-9))
+            print(f"   memory {name}: " + json.dumps({k: ({kk: vv for kk, vv in v.items() if kk != "rss_samples"}
+                                                        if isinstance(v, dict) else v) for k, v in memory.items()}),
+                  flush=True)
+            rows.append({"case": f"workload {name} memory", "workload": name, **memory})
     save(f"workloads_{args.device}", rows)
 
 

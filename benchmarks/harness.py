@@ -3,6 +3,12 @@
 Each case runs minigrad and PyTorch in the same process: warm-up, then `rounds` rounds in
 alternating order; per round the median of `iters` timed calls of each, and the ratio
 minigrad / PyTorch taken within the round. The reported ratio is the median over rounds.
+`compare_many` does the same for any number of contenders (rotating their order each round).
+
+Thread counts: `pin_threads(n, torch)` gives NumPy's BLAS/OpenMP (through
+`minigrad.set_num_threads`) and PyTorch (`torch.set_num_threads`) the same n threads; the
+scripts run every case at each count of ``--threads`` (default 1 and 2) in one process. The
+BLAS kernel choice (OPENBLAS_CORETYPE and the like) is never changed: `machine()` reports it.
 """
 from __future__ import annotations
 
@@ -29,7 +35,8 @@ def machine() -> dict:
     try:
         from threadpoolctl import threadpool_info
 
-        info["blas"] = [f"{i.get('internal_api')} {i.get('version')} {i.get('architecture')} x{i.get('num_threads')}"
+        info["blas"] = [f"{i.get('internal_api')} {i.get('version')} kernel {i.get('architecture')} "
+                        f"({i.get('threading_layer')}, {os.path.basename(i.get('filepath', ''))})"
                         for i in threadpool_info() if i.get("user_api") == "blas"]
     except ImportError:
         pass
@@ -40,6 +47,31 @@ def machine() -> dict:
     except ImportError:
         pass
     return info
+
+
+def print_machine() -> dict:
+    """Print (and return) the CPU model, the BLAS library and kernel, and the versions."""
+    info = machine()
+    print(f"CPU: {info['cpu']} ({info['cores']} cores); BLAS: {'; '.join(info.get('blas', ['(threadpoolctl missing)']))}; "
+          f"OPENBLAS_CORETYPE={info['OPENBLAS_CORETYPE']}; numpy {info['numpy']}; torch {info.get('torch', '-')}",
+          flush=True)
+    return info
+
+
+def pin_threads(n: int, torch=None) -> None:
+    """n BLAS/OpenMP threads for NumPy (minigrad.set_num_threads) and n intra-op threads for torch."""
+    import minigrad
+
+    minigrad.set_num_threads(n)
+    if torch is not None:
+        torch.set_num_threads(n)
+    print(f"--- {n} thread{'s' if n > 1 else ''} (minigrad.set_num_threads({n}), torch.set_num_threads({n}))",
+          flush=True)
+
+
+def add_thread_option(parser) -> None:
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2],
+                        help="BLAS/OpenMP thread counts to run every case at (default: 1 2)")
 
 
 def median_time(fn: Callable[[], object], iters: int, sync: Callable[[], None] = lambda: None) -> float:
@@ -76,6 +108,41 @@ def compare(name: str, ours: Callable, theirs: Callable | None, iters: int = 20,
         row["torch_ms"] = 1e3 * statistics.median(theirs_t)
         row["ratio"] = statistics.median(ratios)
     print(format_row(row), flush=True)
+    return row
+
+
+def compare_many(name: str, contenders: dict[str, Callable], reference: str | None = "torch", iters: int = 20,
+                 warmup: int = 3, rounds: int = 3, sync: Callable[[], None] = lambda: None,
+                 extra_ratios: tuple = ()) -> dict:
+    """Time every contender interleaved: `rounds` rounds, the order rotated each round, the
+    median of `iters` calls per contender per round. Ratios to `reference` (and to every other
+    contender) are taken within each round; the row holds medians over rounds. The printed line
+    gives each time with its ratio to `reference`, then the (a, b) pairs of `extra_ratios`."""
+    labels = [label for label, fn in contenders.items() if fn is not None]
+    for _ in range(warmup):
+        for label in labels:
+            contenders[label]()
+    sync()
+    times: dict[str, list[float]] = {label: [] for label in labels}
+    for r in range(rounds):
+        order = labels[r % len(labels):] + labels[:r % len(labels)]
+        if r % 2:
+            order.reverse()
+        for label in order:
+            times[label].append(median_time(contenders[label], iters, sync))
+    row: dict = {"case": name, "rounds": rounds, "iters_per_round": iters}
+    for label in labels:
+        row[f"{label}_ms"] = 1e3 * statistics.median(times[label])
+    for a in labels:
+        for b in labels:
+            if a != b:
+                row[f"ratio_{a}/{b}"] = statistics.median([x / y for x, y in zip(times[a], times[b])])
+    parts = []
+    for label in labels:
+        ratio = f" ({row[f'ratio_{label}/{reference}']:.2f}x)" if reference in labels and label != reference else ""
+        parts.append(f"{label} {row[label + '_ms']:8.2f} ms{ratio}")
+    parts += [f"{a}/{b} {row[f'ratio_{a}/{b}']:.2f}x" for a, b in extra_ratios if a in labels and b in labels]
+    print(f"{name:<40} " + "  ".join(parts), flush=True)
     return row
 
 

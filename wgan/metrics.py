@@ -6,7 +6,8 @@
   center of at least one HQ sample (both papers evaluate 2,500 samples).
 - `evaluate_2d`: both of the above for a generated 2-D sample against a dataset.
 - `frechet_distance` and `evaluate_images`: the Fréchet distance between Gaussian fits of classifier features
-  (FID's formula, in the features of the package's digit classifier) and the spread of predicted classes.
+  (FID's formula, in the features of the package's digit classifier: "FD", not Inception's FID) and the spread
+  of predicted classes. The classifier score and KID, with real ceilings, are in `wgan.scores`.
 """
 from __future__ import annotations
 
@@ -146,7 +147,7 @@ def class_spread(labels: np.ndarray, n_classes: int = 10) -> dict:
 
 
 def evaluate_images(generated: np.ndarray, real: np.ndarray, classifier: DigitClassifier | None = None) -> dict:
-    """{"fid": Fréchet distance of digit-classifier features of generated vs real images,
+    """{"fid": FD, the Fréchet distance of digit-classifier features of generated vs real images,
     "class_spread": class_entropy of the generated images' predicted classes, "class_fractions": 10 floats}.
 
     Images are (N, C, H, W) in [-1, 1]; the classifier (default: the shipped one) averages channels and resizes

@@ -125,6 +125,16 @@ def _series(rows: Sequence[dict], key: str) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(steps, dtype=np.float64), np.asarray(values)
 
 
+#: Axis and legend labels of logged metrics that need more than their key to be read correctly.
+METRIC_LABELS = {
+    "w_estimate": "critic's W estimate",
+    "w1": "exact W1",
+    "fid": "FD in the digit classifier's features",
+    "classifier_score": "classifier score (digit classifier)",
+    "kid": "KID (digit classifier's features)",
+}
+
+
 def plot_metrics(rows: Sequence[dict], path: str | os.PathLike, keys: Sequence[str] = ("w_estimate", "w1"),
                  twin_ratio: float = 5.0) -> Path:
     """Each of `keys` against ``row["step"]`` (or the row index) over the rows that log it as a finite number.
@@ -148,11 +158,12 @@ def plot_metrics(rows: Sequence[dict], path: str | os.PathLike, keys: Sequence[s
         target = ax.twinx() if twin and i == 1 else ax
         steps, values = series[key]
         marker = "o" if len(steps) < 30 else None
-        handles += target.plot(steps, values, color=colors[i % len(colors)], marker=marker, ms=3, label=key)
+        handles += target.plot(steps, values, color=colors[i % len(colors)], marker=marker, ms=3,
+                               label=METRIC_LABELS.get(key, key))
         if twin:
-            target.set_ylabel(key, color=colors[i % len(colors)])
+            target.set_ylabel(METRIC_LABELS.get(key, key), color=colors[i % len(colors)])
     if not twin:
-        ax.set_ylabel(", ".join(names))
+        ax.set_ylabel(", ".join(METRIC_LABELS.get(k, k) for k in names))
     ax.set_xlabel("step")
     ax.grid(alpha=0.3)
     ax.legend(handles=handles, loc="best")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import math
 import signal
 import threading
@@ -111,6 +112,7 @@ class Trainer:
         self.out_dir = Path(cfg.out_dir) if cfg.out_dir else None
         self._interrupted = False
         self._elapsed = 0.0
+        self._scores_reason_logged = False
 
     # ------------------------------------------------------------------ one iteration
     def critic_iterations(self, step: int) -> int:
@@ -222,17 +224,52 @@ class Trainer:
         return np.concatenate(out)
 
     def evaluate(self, n: int | None = None) -> dict:
-        """Ground-truth metrics of the current generator: exact W1 and mode stats for 2-D data,
-        FID and class spread for images (`wgan.metrics`)."""
+        """Ground-truth metrics of the current generator: exact W1 and mode stats for 2-D data (`wgan.metrics`);
+        for digit images the classifier score, KID (each with its std) and FD in the digit classifier's
+        features (key "fid"), the class spread, and the real data's own values as ceilings
+        (``classifier_score_real``, ``kid_real``, ``fid_real``; `wgan.scores`). Other image data: none (the
+        log says why)."""
         from wgan import metrics
 
         n = n or self.config.eval_samples
         rng = np.random.default_rng([self.config.seed, 2, self.step])
-        generated = self.sample(n, rng)
         if self.dataset.kind == "2d":
-            return metrics.evaluate_2d(generated, self.dataset, rng, n=n)
-        real = self.dataset.reference_sample(n, rng)
-        return metrics.evaluate_images(generated, real)
+            return metrics.evaluate_2d(self.sample(n, rng), self.dataset, rng, n=n)
+        scorer = self.image_scorer(n)
+        if scorer is None:
+            return {}
+        row = scorer.score(self.sample(n, rng))
+        row.update({f"{key}_real": scorer.ceiling[key] for key in ("classifier_score", "kid", "fid")})
+        return row
+
+    def image_scorer(self, n: int | None = None):
+        """The `wgan.scores.ImageScorer` of this run's digit data (real features cached), or None when the
+        digit-classifier scores do not apply to the dataset (logged once, with the reason)."""
+        from wgan import scores
+
+        n = n or self.config.eval_samples
+        reason = scores.scores_unavailable_reason(self.dataset)
+        if reason is None and getattr(self.dataset, "data", None) is None:
+            reason = f"dataset {self.dataset.name!r} holds no fixed image array to compare against"
+        if reason is not None:
+            if not self._scores_reason_logged:
+                logging.getLogger("wgan").warning("image scores not computed: %s", reason)
+                self._scores_reason_logged = True
+            return None
+        return scores.scorer_for(self.dataset, n, seed=self.config.seed)
+
+    def _write_scores_protocol(self) -> None:
+        """Record how the image scores are computed (or why they are not) in the run folder."""
+        from wgan import scores
+
+        if self.out_dir is None or self.dataset.kind != "image" or not self.config.eval_every:
+            return
+        scorer = self.image_scorer()
+        if scorer is None:
+            reason = scores.scores_unavailable_reason(self.dataset) or "no fixed image array"
+            scores.write_protocol(self.out_dir, {"computed": False, "reason": reason})
+        else:
+            scorer.write_protocol(self.out_dir)
 
     def plot(self, path) -> None:
         """The samples figure: real and generated points over the critic's contour (2-D), or an image grid."""
@@ -325,6 +362,7 @@ class Trainer:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             self.config.save(self.out_dir / "config.json")
             self._write_metrics()
+            self._write_scores_protocol()
         self._call("on_fit_start", self)
         bar = tqdm(total=total, initial=self.step, disable=not self.progress, unit="it", dynamic_ncols=True)
         evals = 0

@@ -99,6 +99,18 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("name", help="reproduction name (see `wgan reproduce list`)")
     reproduce.add_argument("--out", type=Path, default=None, help="output folder (default reproductions/NAME)")
     reproduce.add_argument("--quick", action="store_true", help="a smaller, faster version (a smoke test)")
+
+    sweep = sub.add_parser("sweep", help="run a sweep of training runs on Dask (a JSON/TOML spec), or report on one")
+    sweep.add_argument("spec", nargs="?", type=Path, help="the sweep spec (.toml or .json)")
+    sweep.add_argument("--out", type=Path, help="the sweep folder (trials/NNNN run folders, results.csv, report)")
+    sweep.add_argument("--report", type=Path, metavar="DIR", help="only write DIR's report (report.md, report.png)")
+    sweep.add_argument("--workers", type=int, default=None, help="local worker processes (default: one per core)")
+    sweep.add_argument("--gpus", type=int, default=0, help="local workers that declare a GPU (Dask resource GPU=1)")
+    sweep.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT", help="an existing Dask scheduler")
+    sweep.add_argument("--retry-failed", action="store_true", help="rerun the trials recorded as failed")
+    sweep.add_argument("--metric", default=None, help="with --report: the metric (default: the spec's)")
+    sweep.add_argument("--field", default=None, help="with --report: the swept field on the x axis")
+    sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 
 
@@ -233,11 +245,44 @@ def _reproduce(args, parser) -> int:
     return 0
 
 
+def _sweep(args, parser) -> int:
+    from wgan.sweep import SpecError, write_report
+
+    if args.report is not None:
+        if args.spec is not None or args.out is not None:
+            parser.error("--report DIR writes the report of an existing sweep; give no SPEC or --out with it")
+        try:
+            print(write_report(args.report, metric=args.metric, x_field=args.field)["markdown"], end="")
+        except (SpecError, FileNotFoundError) as exc:
+            parser.error(str(exc))
+        return 0
+    if args.spec is None or args.out is None:
+        parser.error("give a spec and a sweep folder: wgan sweep SPEC --out DIR (or wgan sweep --report DIR)")
+    if args.metric is not None or args.field is not None:
+        parser.error("--metric and --field go with --report (the sweep reports the spec's metric)")
+    try:
+        from wgan.sweep import SweepInterrupted, run_sweep
+    except ImportError as exc:
+        parser.error(str(exc))
+    try:
+        rows = run_sweep(args.spec, args.out, workers=args.workers, scheduler=args.scheduler, gpus=args.gpus,
+                         retry_failed=args.retry_failed, progress=not args.no_progress)
+    except (SpecError, ConfigError, FileNotFoundError) as exc:
+        parser.error(str(exc))
+    except SweepInterrupted as exc:
+        print(f"wgan sweep: {exc}", file=sys.stderr)
+        return 130
+    failed = sum(row["status"] != "ok" for row in rows)
+    print(f"{len(rows)} trials, {failed} failed: {args.out / 'results.csv'}, report {args.out / 'report.md'}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     sub = parser._subparsers._group_actions[0].choices[args.command]  # the subcommand's parser, for errors
-    handler = {"train": _train, "sample": _sample, "eval": _eval, "plot": _plot, "reproduce": _reproduce}
+    handler = {"train": _train, "sample": _sample, "eval": _eval, "plot": _plot, "reproduce": _reproduce,
+               "sweep": _sweep}
     return handler[args.command](args, sub)
 
 

@@ -32,9 +32,13 @@ from wgan.sweep.results import record_sweep, write_results
 from wgan.sweep.spec import SpecError, SweepSpec, Trial, load_spec
 from wgan.sweep.trial import read_result, run_trial
 
-__all__ = ["run_sweep", "SweepInterrupted", "BLAS_ENV", "available_cores", "local_cluster"]
+__all__ = ["run_sweep", "SweepInterrupted", "BLAS_ENV", "WORKER_ENV", "available_cores", "local_cluster"]
 
 BLAS_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+#: POT (exact W1) otherwise imports every array library it finds (PyTorch alone takes 10-20 s to import);
+#: wgan gives it NumPy arrays only.
+POT_ENV = {f"POT_BACKEND_DISABLE_{name}": "1" for name in ("PYTORCH", "TENSORFLOW", "JAX", "CUPY")}
+WORKER_ENV = {**BLAS_ENV, **POT_ENV}
 GPU_RESOURCE = "GPU"
 
 
@@ -51,7 +55,8 @@ def available_cores() -> int:
 
 
 class TrialWorkerSetup(WorkerPlugin):
-    """Runs on every worker (and on each restarted one): one BLAS thread, the spec's imports, wgan loaded."""
+    """Runs on every worker (and on each restarted one): one BLAS thread, the spec's imports, wgan and POT
+    loaded (POT without its PyTorch/TensorFlow/JAX/CuPy backends unless the worker's environment says)."""
 
     name = "wgan-sweep-setup"
 
@@ -61,8 +66,12 @@ class TrialWorkerSetup(WorkerPlugin):
     def setup(self, worker) -> None:
         import importlib
 
+        for key, value in POT_ENV.items():
+            os.environ.setdefault(key, value)
+        import ot  # noqa: F401 - import costs paid at start-up, not by the first trial
+
         import minigrad
-        import wgan.metrics  # noqa: F401 - import costs paid at start-up, not by the first trial
+        import wgan.metrics  # noqa: F401
         import wgan.plots  # noqa: F401
         import wgan.train  # noqa: F401
 
@@ -85,12 +94,13 @@ def _probe_writable(sweep_dir: str) -> str | None:
 def local_cluster(workers: int, gpus: int = 0, host: str = "127.0.0.1"):
     """A LocalCluster of `workers` processes of one thread, BLAS pinned; the first `gpus` declare GPU=1."""
     cluster = distributed.LocalCluster(n_workers=0, threads_per_worker=1, processes=True, host=host,
-                                       dashboard_address=None, silence_logs=logging.ERROR, env=dict(BLAS_ENV))
+                                       dashboard_address=None, silence_logs=logging.ERROR, env=dict(WORKER_ENV),
+                                       scheduler_kwargs={"dashboard_address": ":0"})  # no fixed HTTP port
     for i in range(workers):
         spec = copy.deepcopy(cluster.new_spec)
         if i < gpus:
             spec["options"]["resources"] = {GPU_RESOURCE: 1}
-            spec["options"]["env"] = dict(BLAS_ENV, CUDA_VISIBLE_DEVICES=str(i))
+            spec["options"]["env"] = dict(WORKER_ENV, CUDA_VISIBLE_DEVICES=str(i))
         cluster.worker_spec[f"trial-worker-{i}"] = spec
     cluster.sync(cluster._correct_state)
     return cluster
@@ -147,7 +157,7 @@ def _lost_result(trial: Trial, exc: BaseException) -> dict:
     """The result recorded by the client for a trial whose task itself failed (its workers kept dying)."""
     return {"trial": trial.index, "status": "failed", "metrics": {}, "error": f"{type(exc).__name__}: {exc}",
             "steps": None, "resumed_from": None, "train_time": None, "wall_time": None, "host": None,
-            "worker": None}
+            "worker": None, "threads": None}
 
 
 def run_sweep(spec, out_dir, *, workers: int | None = None, scheduler: str | None = None, gpus: int = 0,

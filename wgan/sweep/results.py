@@ -8,7 +8,7 @@ configurations with the same seeds count, say), so a folder never mixes two swee
 rewritten whole (temporary file + ``os.replace``) by the client after each trial finishes; the
 workers never write them. JSONL rows: ``trial``, ``config_index``, ``seed_index``, ``seed``,
 ``config`` (the swept fields), ``status``, ``metrics``, ``error``, ``steps``, ``resumed_from``,
-``train_time``, ``wall_time``, ``host``, ``worker``. The CSV flattens ``config`` and ``metrics``
+``train_time``, ``wall_time``, ``host``, ``worker``, ``threads``. The CSV flattens ``config`` and ``metrics``
 into columns (a metric named like a swept field becomes ``metric.NAME``).
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ __all__ = ["SWEEP_NAME", "RESULTS_JSONL", "RESULTS_CSV", "record_sweep", "read_s
 SWEEP_NAME = "sweep.json"
 RESULTS_JSONL = "results.jsonl"
 RESULTS_CSV = "results.csv"
-_ROW_TAIL = ("steps", "resumed_from", "train_time", "wall_time", "host", "worker", "error")
+_ROW_TAIL = ("steps", "resumed_from", "train_time", "wall_time", "host", "worker", "threads", "error")
 
 
 def _write_text_atomic(path: Path, text: str) -> None:

@@ -91,7 +91,7 @@ def run_trial(sweep_dir: str, trial: dict, imports: list[str] = (), retry_failed
     The result: ``trial``, ``status`` ("ok"/"failed"), ``metrics`` (`final_metrics`), ``error``,
     ``steps``, ``resumed_from`` (the checkpoint's step, 0 for a fresh start), ``train_time``
     (the run's training seconds, all attempts), ``wall_time`` (this attempt), ``host``, ``pid``,
-    ``worker``.
+    ``worker`` (its Dask address) and ``threads`` (its BLAS threads).
     """
     from wgan.config import TrainConfig
     from wgan.train import CHECKPOINT_NAME, Trainer
@@ -103,7 +103,10 @@ def run_trial(sweep_dir: str, trial: dict, imports: list[str] = (), retry_failed
         done = read_result(run_dir)
         if done is not None and (done["status"] == "ok" or not retry_failed):
             return done
-        where = {"host": socket.gethostname(), "pid": os.getpid(), "worker": _worker_address()}
+        import minigrad
+
+        where = {"host": socket.gethostname(), "pid": os.getpid(), "worker": _worker_address(),
+                 "threads": minigrad.get_num_threads()}
         _write_json_atomic(run_dir / RUNNING_NAME, dict(where, trial=spec_trial.index, started=time.time()))
         start = time.perf_counter()
         result = {"trial": spec_trial.index, "status": "ok", "metrics": {}, "error": None, "steps": 0,

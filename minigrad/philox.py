@@ -21,6 +21,7 @@ It does not touch the global generators behind `minigrad.manual_seed`.
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -153,7 +154,7 @@ class Philox:
         """Uniform samples on [0, 1) of shape `size` (float32: multiples of 2^-24; float64: of 2^-53)."""
         dtype = self._float_dtype("random", dtype)
         shape = _size_tuple(size)
-        n = int(np.prod(shape, dtype=np.int64))
+        n = math.prod(shape)
         return self._uniform(n, dtype).reshape(shape)
 
     def standard_normal(self, size=None, dtype=np.float64):
@@ -166,7 +167,7 @@ class Philox:
         dtype = self._float_dtype("standard_normal", dtype)
         xp = self._xp
         shape = _size_tuple(size)
-        n = int(np.prod(shape, dtype=np.int64))
+        n = math.prod(shape)
         pairs = -(-n // 2)
         u = self._uniform(2 * pairs, dtype, open_at_zero=True).reshape(pairs, 2)
         radius = xp.sqrt(-2 * xp.log(u[:, 0]))

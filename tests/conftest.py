@@ -1,4 +1,4 @@
-"""Shared test configuration: hypothesis profiles, devices, the PyTorch oracle."""
+"""Shared test configuration: hypothesis profiles, devices (CUDA on a GPU or on the CuPy stand-in), the PyTorch oracle."""
 import os
 
 import numpy as np
@@ -7,6 +7,8 @@ from hypothesis import HealthCheck, settings
 from threadpoolctl import threadpool_limits
 
 import minigrad
+from minigrad import backend
+from tests import cupy_standin
 
 # The tests multiply tiny matrices: one BLAS thread is faster for them and immune to the stalls
 # OpenBLAS's spinning threads suffer when other processes share the cores.
@@ -22,9 +24,37 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.cuda)]
 
 
+def pytest_addoption(parser):
+    parser.addoption("--cuda-backend", choices=["auto", "cupy", "standin", "off"], default="auto",
+                     help="what runs the CUDA-marked tests: auto = CuPy on a GPU when one is present, else the "
+                          "strict CuPy stand-in (tests/cupy_standin.py); cupy = a GPU only (skip without one); "
+                          "standin = the stand-in even on a GPU; off = skip them")
+
+
+def pytest_configure(config):
+    choice = config.getoption("--cuda-backend")
+    if choice == "standin" or (choice == "auto" and not minigrad.cuda_is_available()):
+        config._cuda_standin_uninstall = cupy_standin.install()
+    elif choice == "off":
+        config._cuda_off = True
+
+
+def pytest_unconfigure(config):
+    uninstall = getattr(config, "_cuda_standin_uninstall", None)
+    if uninstall is not None:
+        uninstall()
+
+
+def pytest_report_header(config):
+    if getattr(config, "_cuda_standin_uninstall", None) is not None:
+        return "cuda: the strict CuPy stand-in (tests/cupy_standin.py), no GPU"
+    return "cuda: " + ("off" if getattr(config, "_cuda_off", False) else
+                       "CuPy on a GPU" if minigrad.cuda_is_available() else "no GPU with CuPy (tests skip)")
+
+
 def pytest_collection_modifyitems(config, items):
-    if not minigrad.cuda_is_available():
-        skip = pytest.mark.skip(reason="no CUDA GPU with CuPy on this machine")
+    if getattr(config, "_cuda_off", False) or not minigrad.cuda_is_available():
+        skip = pytest.mark.skip(reason="no CUDA GPU with CuPy on this machine (or --cuda-backend=off)")
         for item in items:
             if "cuda" in item.keywords:
                 item.add_marker(skip)
@@ -40,3 +70,11 @@ def device(request):
 def _seed():
     minigrad.manual_seed(0)
     np.random.seed(0)
+
+
+@pytest.fixture
+def standin():
+    """The CuPy stand-in when it is the CUDA backend (for sync, copy and launch counts); skips on a real GPU."""
+    if not cupy_standin.is_standin(backend._cupy):
+        pytest.skip("counts syncs and launches on the CuPy stand-in, which is not the CUDA backend in this run")
+    return cupy_standin

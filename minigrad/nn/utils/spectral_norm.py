@@ -21,7 +21,8 @@ from minigrad.tensor import Tensor
 
 
 def _normalize(xp, x, eps: float):
-    return x / max(float(xp.linalg.norm(x)), eps)
+    """x / max(‖x‖, eps), computed on the device (no host sync: the max is an array op)."""
+    return x / xp.maximum(xp.linalg.norm(x), eps)
 
 
 class SpectralNorm:

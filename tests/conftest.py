@@ -1,5 +1,6 @@
 """Shared test configuration: hypothesis profiles, devices (CUDA on a GPU or on the CuPy stand-in), the PyTorch oracle."""
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -78,3 +79,11 @@ def standin():
     if not cupy_standin.is_standin(backend._cupy):
         pytest.skip("counts syncs and launches on the CuPy stand-in, which is not the CUDA backend in this run")
     return cupy_standin
+
+
+@pytest.fixture
+def no_cuda(monkeypatch):
+    """A machine without CuPy, whatever CUDA backend this test run uses."""
+    monkeypatch.setattr(backend, "_cupy", None)
+    monkeypatch.setitem(sys.modules, "cupy", None)  # `import cupy` raises ImportError
+    monkeypatch.setattr(backend, "_generators", {})

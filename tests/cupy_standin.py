@@ -70,6 +70,8 @@ class Record:
     syncs: list[Event] = field(default_factory=list)
     copies: list[Event] = field(default_factory=list)
     launches: Counter = field(default_factory=Counter)
+    locate: bool = False                                   # also count launches by the line that made them
+    launch_sites: Counter = field(default_factory=Counter)
 
     @property
     def n_launches(self) -> int:
@@ -124,9 +126,12 @@ def _copy(what: str) -> None:
 
 
 @contextlib.contextmanager
-def record():
-    """Count syncs, host->device copies and kernel launches inside the block: ``with record() as rec``."""
-    rec = Record()
+def record(locate: bool = False):
+    """Count syncs, host->device copies and kernel launches inside the block: ``with record() as rec``.
+
+    With `locate`, ``rec.launch_sites`` also counts launches by (name, first line outside the stand-in).
+    """
+    rec = Record(locate=locate)
     _records.append(rec)
     try:
         yield rec
@@ -137,6 +142,8 @@ def record():
 def _count_launch(name: str) -> None:
     for rec in _records:
         rec.launches[name] += 1
+        if rec.locate:
+            rec.launch_sites[name, _locate()[0]] += 1
 
 
 # ----------------------------------------------------------------------------- arrays
@@ -227,8 +234,7 @@ def _call(fn: Callable, args: tuple, kwargs: dict, name: str, writes: tuple = ()
         wrapped = outputs = _wrap(result)
         launches = bool(_buffers(wrapped, []))
     if launches and not _fusing:
-        for rec in _records:
-            rec.launches[name] += 1
+        _count_launch(name)
         if _capture is not None:
             _capture.tape.append((fn, args, kwargs, name, outputs))
             _capture.allocated.update(id(_root(b)) for b in _buffers(outputs, []))

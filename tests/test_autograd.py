@@ -409,8 +409,7 @@ def test_bad_arguments_name_the_op_and_shapes(call, message):
         call(minigrad.ones(2, 3))
 
 
-@pytest.mark.skipif(minigrad.cuda_is_available(), reason="checks the error raised without a GPU")
-def test_cuda_without_a_gpu_says_how_to_install_cupy():
+def test_cuda_without_a_gpu_says_how_to_install_cupy(no_cuda):
     with pytest.raises(RuntimeError, match=r"device 'cuda' is not available.*pip install.*cupy"):
         minigrad.tensor([1.0], device="cuda")
     with pytest.raises(RuntimeError, match="CuPy"):

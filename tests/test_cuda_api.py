@@ -18,13 +18,6 @@ from minigrad.philox import Philox
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-@pytest.fixture
-def no_cuda(monkeypatch):
-    """A machine without CuPy (whatever CUDA backend this test run uses)."""
-    monkeypatch.setattr(backend, "_cupy", None)
-    monkeypatch.setitem(sys.modules, "cupy", None)  # `import cupy` raises ImportError
-
-
 def step_noop():
     return None
 

@@ -6,7 +6,7 @@ from minigrad import creation
 from minigrad.nn import init
 from minigrad.nn.module import Module
 from minigrad.nn.parameter import Parameter
-from minigrad.ops import pad
+from minigrad.ops import fused, pad
 from minigrad.ops.window import as_pair
 from minigrad.tensor import Tensor
 
@@ -89,6 +89,12 @@ class Conv2d(_ConvNd):
         input, padding = self._explicit_padding(input)
         return F.conv2d(input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
+    def _forward_activated(self, input: Tensor, activation: fused.Activation) -> Tensor:
+        """activation(forward(input)) as one fused Function (called by `Sequential`)."""
+        input, padding = self._explicit_padding(input)
+        return fused.conv2d_activation(input, self.weight, self.bias, self.stride, padding, self.dilation,
+                                       self.groups, activation)
+
 
 class ConvTranspose2d(_ConvNd):
     """The transpose (gradient) of Conv2d: weight of shape (in_channels, out_channels / groups, kH, kW).
@@ -124,3 +130,8 @@ class ConvTranspose2d(_ConvNd):
     def forward(self, input: Tensor, output_size=None) -> Tensor:
         return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
                                   self._output_padding(input, output_size), self.groups, self.dilation)
+
+    def _forward_activated(self, input: Tensor, activation: fused.Activation) -> Tensor:
+        """activation(forward(input)) as one fused Function (called by `Sequential`)."""
+        return fused.conv_transpose2d_activation(input, self.weight, self.bias, self.stride, self.padding,
+                                                 self.output_padding, self.groups, self.dilation, activation)

@@ -6,6 +6,7 @@ from minigrad.nn import init
 from minigrad.nn.module import Module
 from minigrad.nn.parameter import Parameter
 from minigrad.ops import linear
+from minigrad.ops import fused
 from minigrad.tensor import Tensor
 
 
@@ -40,6 +41,10 @@ class Linear(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         return linear(input, self.weight, self.bias)
+
+    def _forward_activated(self, input: Tensor, activation: fused.Activation) -> Tensor:
+        """activation(forward(input)) as one fused Function (called by `Sequential`)."""
+        return fused.linear_activation(input, self.weight, self.bias, activation)
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

@@ -255,9 +255,15 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     "same" (stride 1, output size = input size; an odd total padding puts the extra row/column
     at the bottom/right, as PyTorch).
     """
+    return checked_conv2d(Conv2d, input, weight, bias, stride, padding, dilation, groups)
+
+
+def checked_conv2d(make, input: Tensor, weight: Tensor, bias: Tensor | None, stride, padding, dilation,
+                   groups: int) -> Tensor:
+    """conv2d's checks, then the Function ``make(geometry)`` applied (Conv2d, or a fused variant)."""
     op = "conv2d"
     if isinstance(input, Tensor) and input.ndim == 3:
-        return squeeze(conv2d(unsqueeze(input, 0), weight, bias, stride, padding, dilation, groups), 0)
+        return squeeze(checked_conv2d(make, unsqueeze(input, 0), weight, bias, stride, padding, dilation, groups), 0)
     if isinstance(padding, str):
         input, padding = _string_padding(op, input, weight, padding, stride, dilation)
     geo = _geometry(op, stride, padding, dilation, groups)
@@ -268,7 +274,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
         if span > padded:
             raise ValueError(f"{op}: kernel {weight.shape[2:]} (dilated {span} in {axis}) is larger than the padded "
                              f"input {axis} {padded} (input {input.shape}, padding {geo.padding})")
-    fn = Conv2d(geo)
+    fn = make(geo)
     return fn(input, weight) if bias is None else fn(input, weight, bias)
 
 
@@ -280,10 +286,17 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     OH = (H - 1) stride - 2 padding + dilation (kh - 1) + output_padding + 1 (likewise OW).
     output_padding must be smaller than stride or dilation.
     """
+    return checked_conv_transpose2d(ConvTranspose2d, input, weight, bias, stride, padding, output_padding, groups,
+                                    dilation)
+
+
+def checked_conv_transpose2d(make, input: Tensor, weight: Tensor, bias: Tensor | None, stride, padding,
+                             output_padding, groups: int, dilation) -> Tensor:
+    """conv_transpose2d's checks, then ``make(geometry, out_hw)`` applied (ConvTranspose2d, or a fused variant)."""
     op = "conv_transpose2d"
     if isinstance(input, Tensor) and input.ndim == 3:
-        return squeeze(conv_transpose2d(unsqueeze(input, 0), weight, bias, stride, padding, output_padding, groups,
-                                        dilation), 0)
+        return squeeze(checked_conv_transpose2d(make, unsqueeze(input, 0), weight, bias, stride, padding,
+                                                output_padding, groups, dilation), 0)
     geo = _geometry(op, stride, padding, dilation, groups)
     output_padding = as_pair(output_padding, "output_padding", op)
     _check_operands(op, input, weight, bias, 0, groups)
@@ -298,5 +311,5 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
             raise ValueError(f"{op}: input {input.shape} with weight {weight.shape}, stride {geo.stride}, padding "
                              f"{geo.padding} and dilation {geo.dilation} gives a non-positive output size {size}")
         out_hw.append(size)
-    fn = ConvTranspose2d(geo, tuple(out_hw))
+    fn = make(geo, tuple(out_hw))
     return fn(input, weight) if bias is None else fn(input, weight, bias)

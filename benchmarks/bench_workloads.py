@@ -272,6 +272,31 @@ def peak_rss_mib() -> float:
         return next(int(line.split()[1]) for line in f if line.startswith("VmHWM")) / 1024
 
 
+_AGREEMENT: dict = {}
+
+
+def time_workload(name: str, threads: int, args, torch, sync) -> dict:
+    """One row: the benchmark's minigrad iteration, the Trainer's train_step, torch and the GEMM floor."""
+    pin_threads(threads, torch)
+    ours = Workload(name, "minigrad", args.device, torch)
+    theirs = Workload(name, "torch", args.device, torch) if torch is not None else None
+    trainer = make_trainer(name, args.device)
+    floor = GemmFloor(name)
+    if torch is not None and name not in _AGREEMENT:
+        _AGREEMENT[name] = agreement(name, args.device, torch)
+        print(f"   workload {name}: parameters after one iteration agree with torch to {_AGREEMENT[name]:.1e} "
+              f"(relative); GEMM floor {floor.gflop:.2f} GFLOP per iteration", flush=True)
+    iters = (2 if args.quick else 3) if name == "C" else (4 if args.quick else 15)
+    contenders = {"minigrad": ours.iteration, "trainer": trainer.train_step,
+                  "torch": theirs.iteration if theirs else None, "floor": floor}
+    row = compare_many(f"workload {name} ({args.device}, {threads} thr) ms/iter", contenders,
+                       iters=iters, warmup=2, rounds=3 if args.quick or name == "C" else 4, sync=sync,
+                       extra_ratios=(("minigrad", "floor"), ("trainer", "minigrad")))
+    row.update(workload=name, threads=threads, floor_gflop=floor.gflop,
+               max_rel_param_diff_after_1_iter=_AGREEMENT.get(name))
+    return row
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--workloads", nargs="+", default=["A", "B", "C"], choices=["A", "B", "C"])
@@ -279,6 +304,7 @@ def main():
     add_thread_option(parser)
     parser.add_argument("--quick", action="store_true", help="fewer timed iterations and memory iterations")
     parser.add_argument("--memory", action="store_true", help="also measure peak memory in subprocesses")
+    parser.add_argument("--memory-only", action="store_true", help="only the memory runs (no timing)")
     parser.add_argument("--memory-iters", type=int, nargs=2, default=None, metavar=("TOY", "DCGAN"),
                         help="iterations of the memory runs for A/B and for C (default 10000 200; --quick 200 20)")
     args = parser.parse_args()
@@ -289,26 +315,10 @@ def main():
         cp = mg.backend.xp_for("cuda")
         sync = lambda: (cp.cuda.Stream.null.synchronize(), torch and torch.cuda.synchronize())  # noqa: E731
     rows = []
+    args.memory = args.memory or args.memory_only
     for name in args.workloads:
-        ours = Workload(name, "minigrad", args.device, torch)
-        theirs = Workload(name, "torch", args.device, torch) if torch is not None else None
-        trainer = make_trainer(name, args.device)
-        floor = GemmFloor(name)
-        diff = None
-        if torch is not None:
-            diff = agreement(name, args.device, torch)
-            print(f"   workload {name}: parameters after one iteration agree with torch to {diff:.1e} (relative); "
-                  f"GEMM floor {floor.gflop:.2f} GFLOP per iteration", flush=True)
-        iters = (2 if args.quick else 5) if name == "C" else (4 if args.quick else 15)
-        for threads in args.threads:
-            pin_threads(threads, torch)
-            contenders = {"minigrad": ours.iteration, "trainer": trainer.train_step,
-                          "torch": theirs.iteration if theirs else None, "floor": floor}
-            row = compare_many(f"workload {name} ({args.device}, {threads} thr) ms/iter", contenders,
-                               iters=iters, warmup=2, rounds=3 if args.quick else 4, sync=sync,
-                               extra_ratios=(("minigrad", "floor"), ("trainer", "minigrad")))
-            row.update(workload=name, threads=threads, floor_gflop=floor.gflop, max_rel_param_diff_after_1_iter=diff)
-            rows.append(row)
+        for threads in ([] if args.memory_only else args.threads):
+            rows.append(time_workload(name, threads, args, torch, sync))
         if args.memory:
             toy_iters, dcgan_iters = args.memory_iters or ((200, 20) if args.quick else (10_000, 200))
             mem_iters = dcgan_iters if name == "C" else toy_iters
@@ -322,7 +332,7 @@ def main():
                                                         if isinstance(v, dict) else v) for k, v in memory.items()}),
                   flush=True)
             rows.append({"case": f"workload {name} memory", "workload": name, **memory})
-    save(f"workloads_{args.device}", rows)
+    save(f"workloads_{args.device}" + ("_memory" if args.memory_only else ""), rows)
 
 
 if __name__ == "__main__":

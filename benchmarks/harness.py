@@ -1,9 +1,9 @@
 """Timing harness shared by the benchmark scripts.
 
-Each case runs minigrad and PyTorch in the same process: warm-up, then `rounds` rounds in
-alternating order; per round the median of `iters` timed calls of each, and the ratio
-minigrad / PyTorch taken within the round. The reported ratio is the median over rounds.
-`compare_many` does the same for any number of contenders (rotating their order each round).
+Each case runs minigrad and PyTorch (and any other contenders) in the same process: warm-up,
+then `rounds` x `iters` turns, each contender called once per turn in a rotating order. Times
+are medians; the ratio minigrad / PyTorch is the median of the per-turn ratios, so a machine
+shared with other work (whose load changes from second to second) slows both sides alike.
 
 Thread counts: `pin_threads(n, torch)` gives NumPy's BLAS/OpenMP (through
 `minigrad.set_num_threads`) and PyTorch (`torch.set_num_threads`) the same n threads; the
@@ -86,63 +86,59 @@ def median_time(fn: Callable[[], object], iters: int, sync: Callable[[], None] =
 
 def compare(name: str, ours: Callable, theirs: Callable | None, iters: int = 20, warmup: int = 3,
             rounds: int = 3, sync: Callable[[], None] = lambda: None) -> dict:
-    """Time `ours` (minigrad) against `theirs` (PyTorch, or None) and return a result row."""
-    for _ in range(warmup):
-        ours()
-        if theirs is not None:
-            theirs()
-    sync()
-    ours_t, theirs_t, ratios = [], [], []
-    for r in range(rounds):
-        order = [("ours", ours), ("theirs", theirs)] if r % 2 == 0 else [("theirs", theirs), ("ours", ours)]
-        got = {}
-        for label, fn in order:
-            if fn is not None:
-                got[label] = median_time(fn, iters, sync)
-        ours_t.append(got["ours"])
-        if "theirs" in got:
-            theirs_t.append(got["theirs"])
-            ratios.append(got["ours"] / got["theirs"])
-    row = {"case": name, "minigrad_ms": 1e3 * statistics.median(ours_t)}
-    if ratios:
-        row["torch_ms"] = 1e3 * statistics.median(theirs_t)
-        row["ratio"] = statistics.median(ratios)
+    """Time `ours` (minigrad) against `theirs` (PyTorch, or None), call by call interleaved (`compare_many`)."""
+    many = compare_many(name, {"minigrad": ours, "torch": theirs}, iters=iters, warmup=warmup, rounds=rounds,
+                        sync=sync, echo=False)
+    row = {"case": name, "minigrad_ms": many["minigrad_ms"], "rounds": rounds, "iters_per_round": iters}
+    if theirs is not None:
+        row["torch_ms"], row["ratio"] = many["torch_ms"], many["ratio_minigrad/torch"]
     print(format_row(row), flush=True)
     return row
 
 
 def compare_many(name: str, contenders: dict[str, Callable], reference: str | None = "torch", iters: int = 20,
                  warmup: int = 3, rounds: int = 3, sync: Callable[[], None] = lambda: None,
-                 extra_ratios: tuple = ()) -> dict:
-    """Time every contender interleaved: `rounds` rounds, the order rotated each round, the
-    median of `iters` calls per contender per round. Ratios to `reference` (and to every other
-    contender) are taken within each round; the row holds medians over rounds. The printed line
-    gives each time with its ratio to `reference`, then the (a, b) pairs of `extra_ratios`."""
+                 extra_ratios: tuple = (), echo: bool = True) -> dict:
+    """Time every contender interleaved call by call, so that a machine whose load changes hurts all alike.
+
+    `rounds` x `iters` turns; in each turn every contender runs once, in an order rotated (and
+    reversed every other turn) from turn to turn. A contender's time is the median over rounds of
+    its per-round median; the ratio of a to b is the median over all turns of a's time over b's
+    in the same turn. The printed line gives each time with its ratio to `reference`, then the
+    (a, b) pairs of `extra_ratios`."""
     labels = [label for label, fn in contenders.items() if fn is not None]
     for _ in range(warmup):
         for label in labels:
             contenders[label]()
     sync()
-    times: dict[str, list[float]] = {label: [] for label in labels}
-    for r in range(rounds):
-        order = labels[r % len(labels):] + labels[:r % len(labels)]
-        if r % 2:
+    turns: list[dict[str, float]] = []
+    for turn in range(rounds * iters):
+        shift = turn % len(labels)
+        order = labels[shift:] + labels[:shift]
+        if (turn // len(labels)) % 2:
             order.reverse()
+        got = {}
         for label in order:
-            times[label].append(median_time(contenders[label], iters, sync))
+            start = time.perf_counter()
+            contenders[label]()
+            sync()
+            got[label] = time.perf_counter() - start
+        turns.append(got)
     row: dict = {"case": name, "rounds": rounds, "iters_per_round": iters}
     for label in labels:
-        row[f"{label}_ms"] = 1e3 * statistics.median(times[label])
+        per_round = [statistics.median([t[label] for t in turns[r * iters:(r + 1) * iters]]) for r in range(rounds)]
+        row[f"{label}_ms"] = 1e3 * statistics.median(per_round)
     for a in labels:
         for b in labels:
             if a != b:
-                row[f"ratio_{a}/{b}"] = statistics.median([x / y for x, y in zip(times[a], times[b])])
-    parts = []
-    for label in labels:
-        ratio = f" ({row[f'ratio_{label}/{reference}']:.2f}x)" if reference in labels and label != reference else ""
-        parts.append(f"{label} {row[label + '_ms']:8.2f} ms{ratio}")
-    parts += [f"{a}/{b} {row[f'ratio_{a}/{b}']:.2f}x" for a, b in extra_ratios if a in labels and b in labels]
-    print(f"{name:<40} " + "  ".join(parts), flush=True)
+                row[f"ratio_{a}/{b}"] = statistics.median([t[a] / t[b] for t in turns])
+    if echo:
+        parts = []
+        for label in labels:
+            ratio = f" ({row[f'ratio_{label}/{reference}']:.2f}x)" if reference in labels and label != reference else ""
+            parts.append(f"{label} {row[label + '_ms']:8.2f} ms{ratio}")
+        parts += [f"{a}/{b} {row[f'ratio_{a}/{b}']:.2f}x" for a, b in extra_ratios if a in labels and b in labels]
+        print(f"{name:<40} " + "  ".join(parts), flush=True)
     return row
 
 

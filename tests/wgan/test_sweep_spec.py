@@ -37,10 +37,15 @@ def test_random_draws_follow_the_seed_and_keep_earlier_draws_when_extended():
     assert more[:3] == first and len(more) == 5
 
 
-def test_grid_and_random_combine_per_grid_point():
-    data = spec_dict(random={"width": [8, 16]}, random_configs=2, seeds=1)
+def test_every_grid_point_and_config_shares_the_random_draws():
+    data = spec_dict(random={"lr_d": {"uniform": [1e-4, 1e-3]}}, random_configs=2, seeds=1,
+                     configs=[{"algorithm": "wgan-gp"}, {"algorithm": "wgan-lp"}])
     overrides = [t.overrides for t in load_spec(data).trials()]
-    assert [o["gp_lambda"] for o in overrides] == [0.1, 0.1, 1.0, 1.0]
+    assert [(o["algorithm"], o["gp_lambda"]) for o in overrides[:4]] == \
+        [("wgan-gp", 0.1), ("wgan-gp", 1.0), ("wgan-lp", 0.1), ("wgan-lp", 1.0)]
+    assert len(overrides) == 8 and len({o["lr_d"] for o in overrides[:4]}) == 1  # one draw for all four
+    assert overrides[4]["lr_d"] != overrides[0]["lr_d"]
+    assert load_spec(data).swept_fields == ["gp_lambda", "algorithm", "lr_d"]
 
 
 @pytest.mark.parametrize("changes, message", [
@@ -67,6 +72,10 @@ def test_grid_and_random_combine_per_grid_point():
     ({"base": dict(BASE, algorithm="wgan-gp"), "grid": {"critic_norm": ["none", "batchnorm"]}},
      "grid.critic_norm[1] = 'batchnorm': critic_norm: batch norm is not allowed"),
     ({"imports": ["no_such_module_xyz"]}, "imports: cannot import 'no_such_module_xyz'"),
+    ({"configs": []}, "configs: expected a non-empty list"),
+    ({"configs": [{"widht": 8}]}, "configs[0].widht: not a TrainConfig field"),
+    ({"configs": [{"gp_lambda": 2.0}]}, "configs[0].gp_lambda: the field is also in grid"),
+    ({"configs": [{"width": 8}, {"width": -1}]}, "configs[1]: width: expected an int >= 1"),
 ])
 def test_bad_specs_are_rejected_naming_the_field(changes, message):
     with pytest.raises(SpecError) as info:

@@ -10,6 +10,9 @@ A spec is a JSON or TOML file (or a dict) with these keys::
     report_field = "gp_lambda"    # the swept field on the report's x axis (default: the first one)
     imports = ["mypkg.plugins"]   # modules imported on the client and on every worker before a trial
 
+    configs = [{algorithm = "gan"}, {algorithm = "wgan-gp", critic_norm = "layernorm"}]
+                                  # optional: explicit configurations (field -> value tables)
+
     [base]                        # TrainConfig fields shared by every trial (not seed or out_dir)
     dataset = "8gaussians"
     steps = 2000
@@ -21,10 +24,12 @@ A spec is a JSON or TOML file (or a dict) with these keys::
     lr_d = {loguniform = [1e-5, 1e-3]}    # {uniform = [lo, hi]}, {loguniform = [lo, hi]},
     width = [64, 128, 256]                # {randint = [lo, hi]} (both ends included)
 
-Configurations: each grid point (in the order the grid lists its fields and values) times
-``random_configs`` random draws; with no grid, ``random_configs`` draws; with neither, the base
-alone. Configuration k's draw uses ``numpy.random.default_rng([seed, 1, k])``, so a larger
-``random_configs`` keeps the earlier draws. Trial ``config_index * seeds + j`` is configuration
+Configurations: for each random draw r (``random_configs`` of them, or one empty draw), each
+explicit config of ``configs`` (or one empty one), each grid point (the grid's fields and values in
+the spec's order): ``base | draw | config | grid point``. Draw r uses
+``numpy.random.default_rng([seed, 1, r])`` and is shared by every config and grid point, so methods
+or settings are compared on the same random draws (e.g. the same random architectures), and a
+larger ``random_configs`` keeps the earlier draws. Trial ``config_index * seeds + j`` is configuration
 ``config_index`` with the j-th trial seed ``SeedSequence([seed, j])``: the same j-th seed for every
 configuration, so configurations are compared on common random numbers (same initial weights
 where the networks match, same data order).
@@ -50,8 +55,8 @@ from wgan.config import ConfigError, TrainConfig
 
 __all__ = ["SpecError", "SweepSpec", "Trial", "load_spec", "DISTRIBUTIONS"]
 
-SPEC_KEYS = ("metric", "goal", "seed", "seeds", "random_configs", "report_field", "imports", "base", "grid",
-             "random")
+SPEC_KEYS = ("metric", "goal", "seed", "seeds", "random_configs", "report_field", "imports", "base", "configs",
+             "grid", "random")
 DISTRIBUTIONS = ("uniform", "loguniform", "randint")
 _CONFIG_FIELDS = tuple(f.name for f in fields(TrainConfig))
 _NOT_SWEPT = {"seed": "trial seeds derive from the sweep's `seed` and `seeds`; set those instead",
@@ -101,6 +106,7 @@ class SweepSpec:
     metric: str
     base: dict = field(default_factory=dict)
     grid: dict = field(default_factory=dict)
+    configs: list = field(default_factory=list)
     random: dict = field(default_factory=dict)
     random_configs: int = 1
     seeds: int = 1
@@ -143,11 +149,22 @@ class SweepSpec:
                 raise SpecError(f"{source}: grid.{name}: expected a list of values, got {values!r}")
             if not values:
                 raise SpecError(f"{source}: grid.{name}: empty list of values")
+        configs = data.get("configs", [])
+        if not isinstance(configs, list) or not configs and "configs" in data:
+            raise SpecError(f"{source}: configs: expected a non-empty list of tables of TrainConfig fields, "
+                            f"got {configs!r}")
+        for i, config in enumerate(configs):
+            if not isinstance(config, dict):
+                raise SpecError(f"{source}: configs[{i}]: expected a table of TrainConfig fields, got {config!r}")
+            for name in config:
+                _check_field(name, f"{source}: configs[{i}].{name}")
+                if name in grid:
+                    raise SpecError(f"{source}: configs[{i}].{name}: the field is also in grid; vary it in one place")
         random = _table(data.get("random", {}), f"{source}: random")
         for name, choice in random.items():
             _check_field(name, f"{source}: random.{name}")
-            if name in grid:
-                raise SpecError(f"{source}: random.{name}: the field is also in grid; vary it in one place")
+            if name in grid or any(name in c for c in configs):
+                raise SpecError(f"{source}: random.{name}: the field is also in grid or configs; vary it in one place")
             _check_choice(choice, f"{source}: random.{name}")
         if random and "random_configs" not in data:
             raise SpecError(f"{source}: random_configs: needed with [random] (random draws per grid point)")
@@ -155,7 +172,7 @@ class SweepSpec:
             raise SpecError(f"{source}: random_configs: given without a [random] table of fields to draw")
         random_configs = _int(data.get("random_configs", 1), f"{source}: random_configs", minimum=1)
         report_field = data.get("report_field")
-        swept = list(grid) + list(random)
+        swept = list(dict.fromkeys([*grid, *(k for c in configs for k in c), *random]))
         if report_field is not None and report_field not in swept:
             raise SpecError(f"{source}: report_field: {report_field!r} is not a swept field "
                             f"(swept: {', '.join(swept) or 'none'})")
@@ -163,6 +180,7 @@ class SweepSpec:
         if not isinstance(imports, list) or not all(isinstance(m, str) and m for m in imports):
             raise SpecError(f"{source}: imports: expected a list of module names, got {imports!r}")
         return cls(metric=metric, base=dict(base), grid={k: list(v) for k, v in grid.items()},
+                   configs=[dict(c) for c in configs],
                    random={k: (list(v) if isinstance(v, list) else dict(v)) for k, v in random.items()},
                    random_configs=random_configs, seeds=seeds, seed=seed, goal=goal, report_field=report_field,
                    imports=list(imports))
@@ -170,6 +188,8 @@ class SweepSpec:
     def to_dict(self) -> dict:
         out = {"metric": self.metric, "goal": self.goal, "seed": self.seed, "seeds": self.seeds,
                "base": self.base, "grid": self.grid, "random": self.random, "imports": self.imports}
+        if self.configs:
+            out["configs"] = self.configs
         if self.random:
             out["random_configs"] = self.random_configs
         if self.report_field is not None:
@@ -179,8 +199,8 @@ class SweepSpec:
     # ------------------------------------------------------------------ trials
     @property
     def swept_fields(self) -> list[str]:
-        """The varied fields: the grid's, then the random ones, in the spec's order."""
-        return list(self.grid) + list(self.random)
+        """The varied fields: the grid's, the explicit configs', then the random ones, in the spec's order."""
+        return list(dict.fromkeys([*self.grid, *(k for c in self.configs for k in c), *self.random]))
 
     @property
     def x_field(self) -> str | None:
@@ -191,18 +211,12 @@ class SweepSpec:
         """The overrides (swept field -> value) of every configuration, in index order."""
         names = list(self.grid)
         points = [dict(zip(names, values)) for values in itertools.product(*self.grid.values())]
-        draws = self.random_configs if self.random else 1
-        configs = []
-        for point in points:
-            for _ in range(draws):
-                overrides = dict(point)
-                if self.random:
-                    overrides.update(self._draw(len(configs)))
-                configs.append(overrides)
-        return configs
+        draws = [self._draw(r) for r in range(self.random_configs)] if self.random else [{}]
+        return [dict(draw, **config, **point) for draw in draws for config in (self.configs or [{}])
+                for point in points]
 
-    def _draw(self, config_index: int) -> dict:
-        rng = np.random.default_rng([self.seed, 1, config_index])
+    def _draw(self, draw_index: int) -> dict:
+        rng = np.random.default_rng([self.seed, 1, draw_index])
         return {name: _sample(choice, rng) for name, choice in self.random.items()}
 
     def trial_seed(self, seed_index: int) -> int:
@@ -230,6 +244,8 @@ class SweepSpec:
             except Exception as exc:  # noqa: BLE001 - any import failure is the spec's error
                 raise SpecError(f"imports: cannot import {module!r} ({type(exc).__name__}: {exc})") from None
         _resolve(self.base, "base")
+        for i, config in enumerate(self.configs):
+            _resolve(dict(self.base, **config), f"configs[{i}]")
         for name, values in self.grid.items():
             for i, value in enumerate(values):
                 _resolve(dict(self.base, **{name: value}), f"grid.{name}[{i}] = {value!r}")

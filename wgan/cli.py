@@ -15,8 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from wgan.config import (ACTIVATIONS, ALGORITHMS, CRITIC_NORMS, INITS, LOSSES, MODELS, OPTIMIZERS, PRESETS,
-                         ConfigError, TrainConfig)
+from wgan import algorithms
+from wgan.config import (ACTIVATIONS, ALGORITHMS, CRITIC_NORMS, INITS, MODELS, OPTIMIZERS, PRESETS, ConfigError,
+                         TrainConfig)
+from wgan.data import dataset_help
 
 #: The embedded default of ``wgan train``: the gan_toy.py recipe (ReLU MLPs, He/Glorot init,
 #: z ~ N(0, I_2), lambda 0.1, Adam betas (0.5, 0.9), n_critic 5, batch 256) on the PacGAN ring
@@ -28,9 +30,9 @@ DEFAULT_RUN = dict(dataset="ring", algorithm="wgan-gp", preset="toy", width=128,
 
 # flag name -> (config field, type, help)
 _FIELDS = [
-    ("dataset", str, "dataset spec: 8gaussians 25gaussians swissroll ring grid points:PATH digits "
-                     "mnist:PATH folder:PATH npz:PATH"),
-    ("algorithm", str, f"one of {', '.join(ALGORITHMS)}"),
+    ("dataset", str, dataset_help()),
+    ("algorithm", str, f"one of {', '.join(ALGORITHMS)}, a name registered from Python, or an import path "
+                       "module:Class"),
     ("preset", str, f"parameter preset: {', '.join(PRESETS)} (the official gan_toy.py recipe)"),
     ("model", str, f"one of {', '.join(MODELS)}"),
     ("steps", int, "generator iterations"),
@@ -42,7 +44,7 @@ _FIELDS = [
     ("lr_decay", str, "none, or linear (to 0 at the last step, as gan_cifar_resnet.py)"),
     ("n_critic", int, "critic iterations per generator iteration"),
     ("critic_schedule", str, "constant, or official (100 critic iterations for the first 25 and every 500th)"),
-    ("loss", str, f"one of {', '.join(LOSSES)} (sngan: hinge by default)"),
+    ("loss", str, "the algorithm's loss (sngan: hinge, wgan or gan)"),
     ("gp_lambda", float, "gradient penalty weight lambda"),
     ("clip", float, "weight clipping value c"),
     ("clip_placement", str, "after (paper) or before (official code) the critic step"),
@@ -61,9 +63,58 @@ _FIELDS = [
     ("checkpoint_every", int, "checkpoint every k steps"),
 ]
 _BASE_FIELDS = ("dataset", "algorithm", "preset")
+_OPTION_DEST = "algorithm_option_"
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _parse_bool(text: str) -> bool:
+    if text.lower() in ("true", "1", "yes"):
+        return True
+    if text.lower() in ("false", "0", "no"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+
+
+def _add_algorithm_options(parser: argparse.ArgumentParser, algorithm) -> None:
+    """One flag per declared option of `algorithm` (``--name-with-dashes``), in a group of its own."""
+    options = [opt for opt in algorithm.options
+               if not any(a.dest == _OPTION_DEST + opt.name for a in parser._actions)]
+    if not options:
+        return
+    group = parser.add_argument_group(f"options of {algorithm.name}")
+    for opt in options:
+        kwargs: dict = {"dest": _OPTION_DEST + opt.name, "default": None,
+                        "help": f"{opt.help} (default {opt.default})"}
+        if opt.type is tuple:
+            kwargs.update(type=float, nargs=len(opt.default))
+        elif opt.type is bool:
+            kwargs.update(type=_parse_bool)
+        else:
+            kwargs.update(type=opt.type)
+        if opt.choices is not None:
+            kwargs["choices"] = opt.choices
+        group.add_argument("--" + opt.name.replace("_", "-"), **kwargs)
+
+
+def _given_options(args: argparse.Namespace) -> dict:
+    return {dest[len(_OPTION_DEST):]: value for dest, value in vars(args).items()
+            if dest.startswith(_OPTION_DEST) and value is not None}
+
+
+def _algorithm_in(argv: list[str]):
+    """The algorithm class an argv's ``--algorithm`` names when it is not built in (for its flags)."""
+    for i, arg in enumerate(argv):
+        name = arg.split("=", 1)[1] if arg.startswith("--algorithm=") else (
+            argv[i + 1] if arg == "--algorithm" and i + 1 < len(argv) else None)
+        if name is not None and name not in ALGORITHMS:
+            try:
+                return algorithms.get_algorithm(name)
+            except ConfigError:
+                return None  # reported, with its reason, when the config resolves
+    return None
+
+
+def build_parser(extra_algorithm=None) -> argparse.ArgumentParser:
+    """The argument parser; `extra_algorithm` (a class) adds the flags of a non-built-in algorithm."""
     parser = argparse.ArgumentParser(prog="wgan", description="Train and evaluate Wasserstein GANs on minigrad.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -79,6 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     train.add_argument("--threads", type=int, default=None, metavar="N",
                        help="BLAS/OpenMP threads (minigrad.set_num_threads; default: the libraries' own)")
+    for name in ALGORITHMS:
+        _add_algorithm_options(train, algorithms.get_algorithm(name))
+    if extra_algorithm is not None:
+        _add_algorithm_options(train, extra_algorithm)
 
     sample = sub.add_parser("sample", help="draw samples from a checkpoint to .png or .npy")
     sample.add_argument("checkpoint", type=Path, help="a run folder or a checkpoint .npz")
@@ -127,6 +182,15 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     else:
         base = dict(DEFAULT_RUN)
     base.update(given)
+    options = _given_options(args)
+    if options:
+        algorithm = TrainConfig.from_dict(base).algorithm_class()
+        foreign = sorted(set(options) - {opt.name for opt in algorithm.options})
+        if foreign:
+            flags = ", ".join("--" + name.replace("_", "-") for name in foreign)
+            own = ", ".join("--" + o.name.replace("_", "-") for o in algorithm.options) or "none"
+            raise ConfigError(f"algorithm_options: {flags} not an option of {algorithm.name} (its options: {own})")
+        base["algorithm_options"] = dict(base.get("algorithm_options", {}), **options)
     config = TrainConfig.from_dict(base)
     config.out_dir = str(args.out) if args.out else str(
         Path("runs") / f"{config.dataset.replace(':', '_').replace('/', '_')}-{config.algorithm}-"
@@ -147,6 +211,7 @@ def _train(args, parser) -> int:
         if args.resume is not None:
             changed = [name for name, _, _ in _FIELDS if getattr(args, name) is not None and name != "steps"]
             changed += [name for name in ("betas", "g_batchnorm", "config", "out") if getattr(args, name) is not None]
+            changed += list(_given_options(args))
             if changed:
                 parser.error(f"--resume continues a run with its saved config; only --steps may be given "
                              f"with it, not {', '.join('--' + c.replace('_', '-') for c in changed)}")
@@ -212,13 +277,13 @@ def _eval(args, parser) -> int:
 
 
 def _plot(args, parser) -> int:
-    from wgan import plots
-    from wgan.train import read_metrics
+    from wgan import metrics, plots
+    from wgan.run_folder import read_metrics
 
     rows = read_metrics(args.run_dir)
     if not rows:
         parser.error(f"{args.run_dir}: no metrics.jsonl with rows to plot")
-    keys = args.keys or [k for k in ("w_estimate", "w1", "fid") if any(k in r for r in rows)]
+    keys = args.keys or metrics.plot_keys(rows)
     missing = [k for k in keys if not any(k in r for r in rows)]
     if missing:
         parser.error(f"--keys: {missing} not in the run's metrics "
@@ -230,7 +295,7 @@ def _plot(args, parser) -> int:
 
 
 def _reproduce(args, parser) -> int:
-    from wgan.reproduce import REPRODUCTIONS
+    from wgan.reproductions import REPRODUCTIONS
 
     if args.name == "list":
         for name, fn in sorted(REPRODUCTIONS.items()):
@@ -278,7 +343,8 @@ def _sweep(args, parser) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_algorithm_in(argv))
     args = parser.parse_args(argv)
     sub = parser._subparsers._group_actions[0].choices[args.command]  # the subcommand's parser, for errors
     handler = {"train": _train, "sample": _sample, "eval": _eval, "plot": _plot, "reproduce": _reproduce,

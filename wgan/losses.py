@@ -20,24 +20,55 @@ import minigrad
 from minigrad import Tensor
 
 
+def _wgan_critic(d_real: Tensor, d_fake: Tensor) -> Tensor:
+    return minigrad.mean(d_fake) - minigrad.mean(d_real)
+
+
+def _hinge_critic(d_real: Tensor, d_fake: Tensor) -> Tensor:
+    return minigrad.mean(minigrad.relu(1.0 - d_real)) + minigrad.mean(minigrad.relu(1.0 + d_fake))
+
+
+def _gan_critic(d_real: Tensor, d_fake: Tensor) -> Tensor:
+    return minigrad.mean(minigrad.softplus(-d_real)) + minigrad.mean(minigrad.softplus(d_fake))
+
+
+def _wgan_generator(d_fake: Tensor) -> Tensor:
+    return -minigrad.mean(d_fake)
+
+
+def _gan_generator(d_fake: Tensor) -> Tensor:
+    return minigrad.mean(minigrad.softplus(-d_fake))
+
+
+#: loss name -> (critic loss(d_real, d_fake), generator loss(d_fake)), as the table above.
+LOSS_FUNCTIONS: dict[str, tuple[Callable[[Tensor, Tensor], Tensor], Callable[[Tensor], Tensor]]] = {
+    "wgan": (_wgan_critic, _wgan_generator),
+    "hinge": (_hinge_critic, _wgan_generator),
+    "gan": (_gan_critic, _gan_generator),
+}
+LOSSES = tuple(LOSS_FUNCTIONS)
+
+
+def _loss_pair(kind: str, where: str):
+    if kind not in LOSS_FUNCTIONS:
+        raise ValueError(f"{where}: unknown loss {kind!r} (expected 'wgan', 'hinge' or 'gan')")
+    return LOSS_FUNCTIONS[kind]
+
+
 def critic_loss(kind: str, d_real: Tensor, d_fake: Tensor) -> Tensor:
     """The critic's (discriminator's) loss from its outputs on real and generated batches."""
-    if kind == "wgan":
-        return minigrad.mean(d_fake) - minigrad.mean(d_real)
-    if kind == "hinge":
-        return minigrad.mean(minigrad.relu(1.0 - d_real)) + minigrad.mean(minigrad.relu(1.0 + d_fake))
-    if kind == "gan":
-        return minigrad.mean(minigrad.softplus(-d_real)) + minigrad.mean(minigrad.softplus(d_fake))
-    raise ValueError(f"critic_loss: unknown loss {kind!r} (expected 'wgan', 'hinge' or 'gan')")
+    return _loss_pair(kind, "critic_loss")[0](d_real, d_fake)
 
 
 def generator_loss(kind: str, d_fake: Tensor) -> Tensor:
     """The generator's loss from the critic's outputs on generated samples."""
-    if kind in ("wgan", "hinge"):
-        return -minigrad.mean(d_fake)
-    if kind == "gan":
-        return minigrad.mean(minigrad.softplus(-d_fake))
-    raise ValueError(f"generator_loss: unknown loss {kind!r} (expected 'wgan', 'hinge' or 'gan')")
+    return _loss_pair(kind, "generator_loss")[1](d_fake)
+
+
+def input_leaf(x: Tensor) -> Tensor:
+    """A new leaf holding x's values that requires grad: the point a penalty differentiates D at
+    (the batch it came from stays a constant, as in the papers)."""
+    return Tensor._make(x.data, False).requires_grad_(True)
 
 
 def interpolate(real: Tensor, fake: Tensor, eps: Tensor) -> Tensor:
@@ -55,22 +86,33 @@ def interpolate(real: Tensor, fake: Tensor, eps: Tensor) -> Tensor:
     return Tensor._make(x.astype(real.dtype, copy=False), False).requires_grad_(True)
 
 
+def input_gradient(critic: Callable[[Tensor], Tensor], x: Tensor) -> tuple[Tensor, Tensor]:
+    """(D(x), grad_x D(x)): the gradient of each sample's score with respect to that sample, shape
+    x.shape, taken with ``create_graph=True`` so that a penalty on it is differentiable in the
+    critic's weights. `x` must be a leaf that requires grad (`input_leaf`, `interpolate`)."""
+    out = critic(x)
+    ones = Tensor._make(minigrad.backend.array_module(out.data).ones(out.shape, out.dtype), False)
+    (g,) = minigrad.grad(out, x, grad_outputs=ones, create_graph=True)
+    return out, g
+
+
+def squared_norms(g: Tensor) -> Tensor:
+    """||g_i||_2^2 per sample over every non-batch axis (a (B, C, H, W) gradient is one vector per
+    sample, not one per pixel): shape (B,)."""
+    return minigrad.sum(g * g, axis=tuple(range(1, g.ndim)))
+
+
 def gradient_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor, eps: Tensor,
                      one_sided: bool = False, sqrt_eps: float = 1e-12) -> tuple[Tensor, Tensor]:
     """The WGAN-GP penalty E[(||grad D(x^)||_2 - 1)^2] (or WGAN-LP's E[max(0, ||.|| - 1)^2]).
 
     x^ = eps x + (1 - eps) x~ per sample; the norm runs over every non-batch axis of the
-    gradient (a (B, C, H, W) gradient is one vector per sample, not one per pixel), as
-    sqrt(sum g^2 + sqrt_eps) so its derivative stays finite at g = 0. The gradient is
-    taken with ``create_graph=True``: the penalty is differentiable in the critic's weights.
+    gradient (`squared_norms`), as sqrt(sum g^2 + sqrt_eps) so its derivative stays finite at
+    g = 0. The penalty is differentiable in the critic's weights (`input_gradient`).
     Returns (penalty, per-sample norms).
     """
-    x_hat = interpolate(real, fake, eps)
-    out = critic(x_hat)
-    ones = Tensor._make(minigrad.backend.array_module(out.data).ones(out.shape, out.dtype), False)
-    (g,) = minigrad.grad(out, x_hat, grad_outputs=ones, create_graph=True)
-    axes = tuple(range(1, g.ndim))
-    norms = minigrad.sqrt(minigrad.sum(g * g, axis=axes) + sqrt_eps)
+    _, g = input_gradient(critic, interpolate(real, fake, eps))
+    norms = minigrad.sqrt(squared_norms(g) + sqrt_eps)
     excess = norms - 1.0
     if one_sided:
         excess = minigrad.relu(excess)

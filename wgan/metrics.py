@@ -8,11 +8,15 @@
 - `frechet_distance` and `evaluate_images`: the Fréchet distance between Gaussian fits of classifier features
   (FID's formula, in the features of the package's digit classifier: "FD", not Inception's FID) and the spread
   of predicted classes. The classifier score and KID, with real ceilings, are in `wgan.scores`.
+- `METRICS_BY_KIND`: per dataset kind ("2d", "image"), the evaluation the trainer and ``wgan eval`` run and
+  the keys ``metrics.png`` plots (`evaluate`, `plot_keys`).
 """
 from __future__ import annotations
 
 import math
 import warnings
+from dataclasses import dataclass
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -20,7 +24,7 @@ from minigrad import Tensor
 from wgan.classifier import DigitClassifier
 
 __all__ = ["exact_w1", "mode_stats", "evaluate_2d", "frechet_distance", "class_spread", "evaluate_images",
-           "DigitClassifier"]
+           "DigitClassifier", "KindMetrics", "METRICS_BY_KIND", "evaluate", "plot_keys"]
 
 
 def _as_points(x, what: str) -> np.ndarray:
@@ -157,3 +161,53 @@ def evaluate_images(generated: np.ndarray, real: np.ndarray, classifier: DigitCl
     spread = class_spread(clf.predict(generated))
     return {"fid": frechet_distance(clf.features(generated), clf.features(real)),
             "class_spread": spread["class_entropy"], "class_fractions": spread["class_fractions"]}
+
+
+# ----------------------------------------------------------------------------------------------- by dataset kind
+@dataclass(frozen=True)
+class KindMetrics:
+    """The metrics of one dataset kind: ``evaluate(trainer, n, rng) -> dict`` (the trainer gives
+    ``sample(n, rng)``, ``dataset`` and, for images, ``image_scorer(n)``) and ``plot_keys``,
+    the logged keys ``metrics.png`` shows (those a run logs, in this order)."""
+
+    evaluate: Callable[..., dict]
+    plot_keys: tuple[str, ...]
+
+
+def _evaluate_points(trainer, n: int, rng: np.random.Generator) -> dict:
+    return evaluate_2d(trainer.sample(n, rng), trainer.dataset, rng, n=n)
+
+
+def _evaluate_image_set(trainer, n: int, rng: np.random.Generator) -> dict:
+    """The digit-classifier scores of `wgan.scores` with their real-data ceilings, or {} where they do not
+    apply (the trainer logs why)."""
+    scorer = trainer.image_scorer(n)
+    if scorer is None:
+        return {}
+    row = scorer.score(trainer.sample(n, rng))
+    row.update({f"{key}_real": scorer.ceiling[key] for key in ("classifier_score", "kid", "fid")})
+    return row
+
+
+#: dataset kind -> its metrics.
+METRICS_BY_KIND: dict[str, KindMetrics] = {
+    "2d": KindMetrics(_evaluate_points, ("w_estimate", "w1", "w_estimate_heldout")),
+    "image": KindMetrics(_evaluate_image_set, ("w_estimate", "fid", "w_estimate_heldout")),
+}
+
+
+def evaluate(trainer, n: int, rng: np.random.Generator) -> dict:
+    """The ground-truth metrics of `n` samples of the trainer's generator, chosen by its dataset's kind."""
+    kind = trainer.dataset.kind
+    if kind not in METRICS_BY_KIND:
+        raise ValueError(f"evaluate: no metrics for datasets of kind {kind!r} (known: {', '.join(METRICS_BY_KIND)})")
+    return METRICS_BY_KIND[kind].evaluate(trainer, n, rng)
+def plot_keys(rows: Sequence[dict], kind: str | None = None) -> list[str]:
+    """The default series of ``metrics.png``: the plot keys of dataset `kind` that `rows` log, in order
+    (without `kind`: of the kind whose keys the rows log most)."""
+    def logged(k: str) -> list[str]:
+        return [key for key in METRICS_BY_KIND[k].plot_keys if any(key in row for row in rows)]
+
+    if kind is None:
+        kind = max(METRICS_BY_KIND, key=lambda k: len(logged(k)))
+    return logged(kind)

@@ -197,12 +197,22 @@ def apply_spectral_norm(module: nn.Module) -> nn.Module:
     return module
 
 
-def build_models(config, sample_shape: tuple) -> tuple[nn.Module, nn.Module]:
-    """The generator and critic a resolved `TrainConfig` asks for, for samples of `sample_shape`."""
+def build_models(config, sample_shape: tuple, algorithm=None) -> tuple[nn.Module, nn.Module]:
+    """The generator and critic a resolved `TrainConfig` asks for, for samples of `sample_shape`.
+
+    The critic is the algorithm's own (``algorithm.build_critic``) when it has one, else the
+    config's model; either way it then goes through ``algorithm.prepare_critic`` (spectral norm,
+    the batch-norm refusal of penalised critics). `algorithm` defaults to an instance of the
+    config's algorithm class.
+    """
+    if algorithm is None:
+        algorithm = config.algorithm_class()(config)
     if config.model == "mlp":
         init = "toy" if config.init == "auto" else config.init
         g = MLPGenerator(config.z_dim, sample_shape, config.width, config.depth, config.activation, init)
-        d = MLPCritic(sample_shape, config.width, config.depth, config.activation, init)
+        d = algorithm.build_critic(sample_shape)
+        if d is None:
+            d = MLPCritic(sample_shape, config.width, config.depth, config.activation, init)
         if config.critic_norm != "none":
             raise ValueError(f"critic_norm: {config.critic_norm!r} is only available for the dcgan model")
     elif config.model == "dcgan":
@@ -210,9 +220,9 @@ def build_models(config, sample_shape: tuple) -> tuple[nn.Module, nn.Module]:
         if init == "toy":
             raise ValueError("init: 'toy' is the MLP initialisation of gan_toy.py; use 'dcgan' or 'default'")
         g = DCGANGenerator(config.z_dim, sample_shape, config.base_filters, config.g_batchnorm, init)
-        d = DCGANCritic(sample_shape, config.base_filters, config.critic_norm, init)
+        d = algorithm.build_critic(sample_shape)
+        if d is None:
+            d = DCGANCritic(sample_shape, config.base_filters, config.critic_norm, init)
     else:
         raise ValueError(f"model: unknown model {config.model!r} (expected mlp or dcgan)")
-    if config.algorithm == "sngan":
-        apply_spectral_norm(d)
-    return g, d
+    return g, algorithm.prepare_critic(d)

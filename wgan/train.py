@@ -1,30 +1,28 @@
 """`Trainer`: the training loop of every algorithm, with logging, evaluation, figures and checkpoints.
 
-One generator iteration (a "step") is the paper's Algorithm 1 body::
+One generator iteration (a "step") is the papers' Algorithm 1 body, with the algorithm's hooks
+(`wgan.algorithms.base.Algorithm`) at the points where the algorithms differ::
 
     for t in 1..n_critic:                       (100 at the official schedule's steps)
-        x ~ P_r, z ~ p(z), eps ~ U[0, 1] per sample
+        x ~ P_r, z ~ p(z), noise = algorithm.critic_noise(rng, x.shape)   (e.g. eps ~ U[0, 1] per sample)
+        algorithm.before_critic_step(D)         (e.g. clipping before the step, the official WGAN code)
         x~ = G(z)                               (no graph: G is constant here)
-        L_D = critic_loss(D(x), D(x~)) [+ lambda * penalty(D, x, x~, eps)]
-        [clip D's parameters to [-c, c]  (clip_placement="before", the official WGAN code)]
+        L_D = algorithm.critic_objective(D, x, x~, noise)      (loss [+ weight * regulariser])
         D <- optimizer_D(grad L_D)
-        [clip D's parameters to [-c, c]  (clip_placement="after", the paper)]
-    z ~ p(z);  G <- optimizer_G(grad generator_loss(D(G(z))))
+        algorithm.after_critic_step(D)          (e.g. clipping after the step, the paper)
+    z ~ p(z);  G <- optimizer_G(grad algorithm.generator_objective(D, G(z)))
 
-The critic's outputs on real and generated batches are computed in one forward pass when
-the critic has no batch norm (identical values, fewer operations). Gradients are taken with
-`minigrad.grad` restricted to the parameters being updated, so no work is spent on the
-other network's weights or on the inputs.
+Gradients are taken with `minigrad.grad` restricted to the parameters being updated, so no work
+is spent on the other network's weights or on the inputs. The run folder's files are written by
+`wgan.run_folder`.
 
-Randomness: data, z and eps come from ``trainer.rng`` (a numpy Generator seeded with
-``config.seed``); initial weights from ``minigrad.manual_seed(config.seed)``. Evaluation uses
+Randomness: data, z and the algorithm's noise come from ``trainer.rng`` (a numpy Generator seeded
+with ``config.seed``); initial weights from ``minigrad.manual_seed(config.seed)``. Evaluation uses
 its own generator seeded from (seed, step), so evaluating never changes the training stream
 and ``resume`` reproduces an uninterrupted run exactly on the CPU.
 """
 from __future__ import annotations
 
-import csv
-import json
 import logging
 import math
 import signal
@@ -37,12 +35,12 @@ import numpy as np
 
 import minigrad
 from minigrad import Tensor, optim
-from wgan import losses
+from wgan import run_folder
+from wgan.algorithms.base import TERM_NAMES, Objective
 from wgan.checkpoint import load_checkpoint, save_checkpoint
 from wgan.config import TrainConfig
 from wgan.models import build_models
-
-CHECKPOINT_NAME = "checkpoint.npz"
+from wgan.run_folder import read_metrics
 
 
 class TrainingDiverged(RuntimeError):
@@ -75,8 +73,9 @@ class Trainer:
     `wgan.data.from_sampler(fn, sample_shape)`), a spec string, or an array of samples.
     ``callbacks`` are objects with any of ``on_fit_start(trainer)``, ``on_step(trainer, step,
     metrics)``, ``on_eval(trainer, step, metrics)``, ``on_fit_end(trainer)``; a plain function
-    is called as ``on_step``. Attributes: ``config`` (resolved), ``dataset``, ``generator``,
-    ``critic``, ``opt_g``, ``opt_d``, ``step`` (completed generator iterations), ``rng``,
+    is called as ``on_step``. Attributes: ``config`` (resolved), ``dataset``, ``algorithm`` (the
+    config's `wgan.algorithms.Algorithm`), ``generator``, ``critic``, ``opt_g``, ``opt_d``, ``step``
+    (completed generator iterations), ``rng``,
     ``history`` (the logged rows).
     """
 
@@ -97,16 +96,14 @@ class Trainer:
         self.progress = progress
         minigrad.manual_seed(cfg.seed)
         self.rng = np.random.default_rng(cfg.seed)
-        self.generator, self.critic = build_models(cfg, self.dataset.sample_shape)
+        self.algorithm = cfg.algorithm_class()(cfg)
+        self.generator, self.critic = build_models(cfg, self.dataset.sample_shape, self.algorithm)
         self.generator.to(self.device)
         self.critic.to(self.device)
-        if cfg.penalty != "none":
-            losses.check_penalizable(self.critic)
         self._g_params = list(self.generator.parameters())
         self._d_params = list(self.critic.parameters())
         self.opt_g = make_optimizer(cfg, self._g_params, cfg.lr_g)
         self.opt_d = make_optimizer(cfg, self._d_params, cfg.lr_d)
-        self._fused = not any("BatchNorm" in type(m).__name__ for m in self.critic.modules())
         self.step = 0
         self.history: list[dict] = []
         self.out_dir = Path(cfg.out_dir) if cfg.out_dir else None
@@ -130,54 +127,51 @@ class Trainer:
         """z ~ N(0, I) of shape (n, z_dim), float32."""
         return (rng or self.rng).standard_normal((n, self.config.z_dim), dtype=np.float32)
 
-    def _check_finite(self, value: float, term: str) -> None:
-        if not math.isfinite(value):
-            raise TrainingDiverged(f"step {self.step + 1}: the {term} is {value}; stopping "
-                                   "(the last checkpoint, if any, holds the last good state)")
+    def _noise_tensor(self, noise):
+        if noise is None:
+            return None
+        if isinstance(noise, dict):
+            return {k: self._tensor(v) for k, v in noise.items()}
+        return self._tensor(noise)
 
-    def critic_step(self, real: np.ndarray, z: np.ndarray, eps: np.ndarray | None = None) -> dict:
-        """One critic update on a real batch, noise z and (for a penalty) eps of shape (B, 1, ...)."""
-        cfg, critic = self.config, self.critic
-        if cfg.clip > 0 and cfg.clip_placement == "before":
-            losses.clip_parameters_(critic, cfg.clip)
+    def _read_logs(self, objective: Objective) -> dict:
+        """The objective's logged scalars as floats, stopping the run at the first non-finite one."""
+        stats = {}
+        for key, value in objective.logs.items():
+            stats[key] = value.item() if isinstance(value, Tensor) else float(value)
+            if not math.isfinite(stats[key]):
+                raise TrainingDiverged(f"step {self.step + 1}: the {TERM_NAMES.get(key, key)} is {stats[key]}; "
+                                       "stopping (the last checkpoint, if any, holds the last good state)")
+        return stats
+
+    @staticmethod
+    def _update(objective: Objective, params: list, optimizer) -> None:
+        grads = minigrad.grad(objective.total, params, allow_unused=True)
+        for p, g in zip(params, grads):
+            p.grad = g
+        optimizer.step()
+
+    def critic_step(self, real: np.ndarray, z: np.ndarray, noise=None) -> dict:
+        """One critic update on a real batch, noise z and the algorithm's critic noise (what
+        ``algorithm.critic_noise`` draws: e.g. eps of shape (B, 1, ...) for an interpolating penalty)."""
+        algorithm, critic = self.algorithm, self.critic
+        algorithm.before_critic_step(critic)
         real_t = self._tensor(real)
         with minigrad.no_grad():
             fake = self.generator(self._tensor(z))
-        if self._fused:
-            out = critic(minigrad.concatenate([real_t, fake], axis=0))
-            d_real, d_fake = out[:real.shape[0]], out[real.shape[0]:]
-        else:
-            d_real, d_fake = critic(real_t), critic(fake)
-        loss = losses.critic_loss(cfg.loss, d_real, d_fake)
-        stats = {"d_loss": loss.item()}
-        self._check_finite(stats["d_loss"], "critic loss")
-        total = loss
-        if cfg.penalty != "none":
-            penalty, norms = losses.gradient_penalty(critic, real_t, fake, self._tensor(eps),
-                                                     one_sided=cfg.penalty == "one-sided", sqrt_eps=cfg.gp_eps)
-            stats["penalty"] = penalty.item()
-            stats["grad_norm"] = float(norms.data.mean())
-            self._check_finite(stats["penalty"], "gradient penalty")
-            total = loss + cfg.gp_lambda * penalty
-        grads = minigrad.grad(total, self._d_params, allow_unused=True)
-        for p, g in zip(self._d_params, grads):
-            p.grad = g
-        self.opt_d.step()
-        if cfg.clip > 0 and cfg.clip_placement == "after":
-            losses.clip_parameters_(critic, cfg.clip)
-        stats["w_estimate"] = float(d_real.data.mean() - d_fake.data.mean())
+        objective = algorithm.critic_objective(critic, real_t, fake, self._noise_tensor(noise))
+        stats = self._read_logs(objective)
+        self._update(objective, self._d_params, self.opt_d)
+        algorithm.after_critic_step(critic)
+        stats["w_estimate"] = algorithm.w_estimate(objective.d_real.data, objective.d_fake.data)
         return stats
 
     def generator_step(self, z: np.ndarray) -> dict:
         """One generator update on noise z."""
-        loss = losses.generator_loss(self.config.loss, self.critic(self.generator(self._tensor(z))))
-        value = loss.item()
-        self._check_finite(value, "generator loss")
-        grads = minigrad.grad(loss, self._g_params, allow_unused=True)
-        for p, g in zip(self._g_params, grads):
-            p.grad = g
-        self.opt_g.step()
-        return {"g_loss": value}
+        objective = self.algorithm.generator_objective(self.critic, self.generator(self._tensor(z)))
+        stats = self._read_logs(objective)
+        self._update(objective, self._g_params, self.opt_g)
+        return stats
 
     def train_step(self) -> dict:
         """One generator iteration: the critic updates, then one generator update. Returns its metrics."""
@@ -187,12 +181,11 @@ class Trainer:
             for opt, lr in ((self.opt_g, cfg.lr_g), (self.opt_d, cfg.lr_d)):
                 for group in opt.param_groups:
                     group["lr"] = lr * frac
-        eps_shape = (B,) + (1,) * len(self.dataset.sample_shape)
         for _ in range(self.critic_iterations(self.step)):
             real = np.asarray(self.dataset.sample(B, rng), dtype=np.float32)
             z = self.sample_noise(B)
-            eps = rng.random(eps_shape, dtype=np.float32) if cfg.penalty != "none" else None
-            stats = self.critic_step(real, z, eps)
+            noise = self.algorithm.critic_noise(rng, real.shape)
+            stats = self.critic_step(real, z, noise)
         stats.update(self.generator_step(self.sample_noise(B)))
         self.step += 1
         return stats
@@ -224,23 +217,16 @@ class Trainer:
         return np.concatenate(out)
 
     def evaluate(self, n: int | None = None) -> dict:
-        """Ground-truth metrics of the current generator: exact W1 and mode stats for 2-D data (`wgan.metrics`);
-        for digit images the classifier score, KID (each with its std) and FD in the digit classifier's
-        features (key "fid"), the class spread, and the real data's own values as ceilings
-        (``classifier_score_real``, ``kid_real``, ``fid_real``; `wgan.scores`). Other image data: none (the
-        log says why)."""
+        """Ground-truth metrics of the current generator, chosen by the dataset's kind
+        (`wgan.metrics.METRICS_BY_KIND`): exact W1 and mode stats for 2-D data (`wgan.metrics`); for digit
+        images the classifier score, KID (each with its std) and FD in the digit classifier's features (key
+        "fid"), the class spread, and the real data's own values as ceilings (``classifier_score_real``,
+        ``kid_real``, ``fid_real``; `wgan.scores`). Other image data: none (the log says why)."""
         from wgan import metrics
 
         n = n or self.config.eval_samples
         rng = np.random.default_rng([self.config.seed, 2, self.step])
-        if self.dataset.kind == "2d":
-            return metrics.evaluate_2d(self.sample(n, rng), self.dataset, rng, n=n)
-        scorer = self.image_scorer(n)
-        if scorer is None:
-            return {}
-        row = scorer.score(self.sample(n, rng))
-        row.update({f"{key}_real": scorer.ceiling[key] for key in ("classifier_score", "kid", "fid")})
-        return row
+        return metrics.evaluate(self, n, rng)
 
     def image_scorer(self, n: int | None = None):
         """The `wgan.scores.ImageScorer` of this run's digit data (real features cached), or None when the
@@ -299,7 +285,7 @@ class Trainer:
         if path is None:
             if self.out_dir is None:
                 raise ValueError("save_checkpoint: no path given and the config has no out_dir")
-            path = self.out_dir / CHECKPOINT_NAME
+            path = run_folder.checkpoint_file(self.out_dir)
         return save_checkpoint(path, {"G": self.generator, "D": self.critic},
                                {"G": self.opt_g, "D": self.opt_d}, self.state_meta())
 
@@ -325,7 +311,7 @@ class Trainer:
         read as if the run had never stopped.
         """
         run_dir = Path(run_dir)
-        ckpt = load_checkpoint(run_dir / CHECKPOINT_NAME)
+        ckpt = load_checkpoint(run_folder.checkpoint_file(run_dir))
         fields = dict(ckpt.meta["config"], out_dir=str(run_dir))
         if steps is not None:
             fields["steps"] = steps
@@ -360,7 +346,7 @@ class Trainer:
         total = steps if steps is not None else cfg.steps
         if self.out_dir is not None:
             self.out_dir.mkdir(parents=True, exist_ok=True)
-            self.config.save(self.out_dir / "config.json")
+            run_folder.write_config(self.out_dir, self.config)
             self._write_metrics()
             self._write_scores_protocol()
         self._call("on_fit_start", self)
@@ -378,7 +364,7 @@ class Trainer:
                 if evaluated:
                     row.update(self.evaluate())
                     if self.out_dir is not None and (evals % cfg.plot_every == 0 or done):
-                        self.plot(self.out_dir / f"samples_{self.step:06d}.png")
+                        self.plot(run_folder.samples_figure(self.out_dir, self.step))
                     evals += 1
                     self._call("on_eval", self, self.step, row)
                 if self.step % cfg.log_every == 0 or done or evaluated:
@@ -396,7 +382,7 @@ class Trainer:
             self._finish()
         if self._interrupted:
             self._interrupted = False
-            where = f"; checkpoint written to {self.out_dir / CHECKPOINT_NAME}" if self.out_dir else ""
+            where = f"; checkpoint written to {run_folder.checkpoint_file(self.out_dir)}" if self.out_dir else ""
             raise KeyboardInterrupt(f"training interrupted at step {self.step}{where}")
         self._call("on_fit_end", self)
         return self.history
@@ -405,11 +391,11 @@ class Trainer:
         if self.out_dir is None:
             return
         self._checkpoint()
-        from wgan import plots
+        from wgan import metrics, plots
 
-        keys = [k for k in ("w_estimate", "w1", "fid") if any(k in row for row in self.history)]
         if self.history:
-            plots.plot_metrics(self.history, self.out_dir / "metrics.png", keys=tuple(keys))
+            plots.plot_metrics(self.history, self.out_dir / run_folder.METRICS_FIGURE,
+                               keys=tuple(metrics.plot_keys(self.history, self.dataset.kind)))
 
     def _checkpoint(self) -> None:
         self.save_checkpoint()
@@ -426,50 +412,11 @@ class Trainer:
     # ------------------------------------------------------------------ metrics files
     def _append_row(self, row: dict) -> None:
         if self.out_dir is not None:
-            with open(self.out_dir / "metrics.jsonl", "a") as f:
-                f.write(json.dumps(_jsonable(row)) + "\n")
+            run_folder.append_metrics_row(self.out_dir, row)
 
     def _write_metrics(self) -> None:
         """Rewrite metrics.jsonl and metrics.csv from the history (the CSV has every column seen)."""
-        write_metrics(self.out_dir, self.history)
-
-
-def _jsonable(row: dict) -> dict:
-    out = {}
-    for k, v in row.items():
-        if isinstance(v, np.ndarray):
-            v = v.tolist()
-        elif isinstance(v, np.generic):
-            v = v.item()
-        if isinstance(v, (int, float, str, bool, list)) or v is None:
-            out[k] = v
-    return out
-
-
-def write_metrics(run_dir, rows: list[dict]) -> None:
-    """Write rows to run_dir/metrics.jsonl and run_dir/metrics.csv (atomically each)."""
-    run_dir = Path(run_dir)
-    rows = [_jsonable(r) for r in rows]
-    columns: list[str] = []
-    for row in rows:
-        columns += [k for k, v in row.items() if k not in columns and not isinstance(v, list)]
-    tmp = run_dir / "metrics.jsonl.tmp"
-    tmp.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    tmp.replace(run_dir / "metrics.jsonl")
-    tmp = run_dir / "metrics.csv.tmp"
-    with open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-    tmp.replace(run_dir / "metrics.csv")
-
-
-def read_metrics(run_dir) -> list[dict]:
-    """The rows of run_dir/metrics.jsonl (empty when there is none)."""
-    path = Path(run_dir) / "metrics.jsonl"
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        run_folder.write_metrics(self.out_dir, self.history)
 
 
 class _DeferredInterrupt:

@@ -10,7 +10,7 @@ import pytest
 import minigrad
 from wgan import reproductions
 from wgan.models import MLPCritic
-from wgan.reproduce import REPRODUCTIONS
+from wgan.reproductions import REPRODUCTIONS
 
 
 @pytest.fixture(autouse=True)

@@ -94,7 +94,8 @@ def run_trial(sweep_dir: str, trial: dict, imports: list[str] = (), retry_failed
     ``worker`` (its Dask address) and ``threads`` (its BLAS threads).
     """
     from wgan.config import TrainConfig
-    from wgan.train import CHECKPOINT_NAME, Trainer
+    from wgan.run_folder import CHECKPOINT_NAME
+    from wgan.train import Trainer
 
     spec_trial = Trial.from_dict(trial)
     run_dir = spec_trial.run_dir(sweep_dir)

@@ -1,9 +1,4 @@
-"""Figure 1 of WGAN-GP (Gulrajani et al. 2017) and the W-estimate correlation argument, reproduced.
-
-Each function ``fn(out_dir, quick=False, ...)`` writes its figure(s) and a JSON of numbers under
-`out_dir` and returns a short dict of the headline numbers (``python -m wgan reproduce NAME``).
-``quick=True`` runs a few steps only (for tests and smoke runs); the figures it draws are not
-meaningful.
+"""Figure 1 of WGAN-GP (Gulrajani et al. 2017), reproduced.
 
 - `fig1a`: critics trained towards optimality with the generator fixed at P_g = P_r + N(0, I)
   (gan_toy.py's ``FIXED_GENERATOR``) on 8 gaussians, 25 gaussians and swiss roll, weight clipping
@@ -11,9 +6,6 @@ meaningful.
 - `fig1b`: 12-layer ReLU MLP critic and generator trained as WGAN on swiss roll with clipping
   c in {0.1, 0.01, 0.001} and with GP; the norm of the critic loss's gradient with respect to
   each layer's activations (log scale) and histograms of the critic's weights.
-- `correlation`: over a `wgan-gp` run on a 2-D mixture, the critic's estimate
-  E[D(x)] - E[D(G(z))] against the exact W1 (Pearson r), and over a standard `gan` run its
-  discriminator loss against the exact W1.
 
 Setup choices (the paper does not state them all; gan_toy.py is followed where it does not):
 the toy preset's networks (ReLU MLPs, He-uniform hidden / Glorot-uniform output init, batch
@@ -23,37 +15,24 @@ speed-up for its generator training) with gan_toy's Adam lr 1e-4, betas (0.5, 0.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 import minigrad
-from minigrad import Tensor, nn
+from minigrad import nn
 from wgan import losses
 from wgan.config import TrainConfig
 from wgan.data import make_dataset
 from wgan.models import MLPCritic
+from wgan.reproductions.common import figure as _figure
+from wgan.reproductions.common import tensor as _tensor
+from wgan.reproductions.common import write_json as _write_json
 from wgan.train import Trainer, make_optimizer
 
 FIG1A_DATASETS = ("8gaussians", "25gaussians", "swissroll")
 FIG1B_SETTINGS = ("clip 0.1", "clip 0.01", "clip 0.001", "gp")
 PAPER_GP_LAMBDA = 10.0
-
-
-def _figure(figsize):
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=figsize, dpi=100)
-
-
-def _write_json(path: Path, data: dict) -> None:
-    path.write_text(json.dumps(data, indent=2) + "\n")
-
-
-def _tensor(array: np.ndarray) -> Tensor:
-    return Tensor._make(np.ascontiguousarray(array, dtype=np.float32), False)
-
 
 # ----------------------------------------------------------------------------------------------- fig1a
 def _toy_config(method: str, **overrides) -> TrainConfig:
@@ -68,34 +47,32 @@ def train_fixed_generator_critic(dataset: str, method: str, steps: int, seed: in
     """Train a toy critic for `steps` updates against P_g = P_r + N(0, I) (gan_toy's FIXED_GENERATOR).
 
     Each step draws a real batch x (256 points) and uses x~ = x + N(0, I) as the generated batch, as
-    gan_toy.py does; ``method`` "clip" clamps every parameter to [-c, c] after the RMSprop step, "gp"
-    adds lambda * E[(||grad D(x^)|| - 1)^2]. Returns the critic and its final statistics on `n_eval`
+    gan_toy.py does; the critic updates are the algorithm's (`wgan.algorithms`): ``method`` "clip"
+    (wgan-clip) clamps every parameter to [-c, c] after the RMSprop step, "gp" (wgan-gp) adds
+    lambda * E[(||grad D(x^)|| - 1)^2]. Returns the critic and its final statistics on `n_eval`
     fresh pairs: ``w_estimate`` = E[D(x)] - E[D(x~)], and the mean/std of ||grad D|| at the
     interpolates x^ (1 for a critic meeting the penalty's target, far below 1 for a clipped one).
     """
     cfg = _toy_config(method, width=width, depth=depth, seed=seed)
+    algorithm = cfg.algorithm_class()(cfg)
     minigrad.manual_seed(seed)
     rng = np.random.default_rng(seed)
     data = make_dataset(dataset)
-    critic = MLPCritic((2,), cfg.width, cfg.depth, cfg.activation, "toy")
+    critic = algorithm.prepare_critic(MLPCritic((2,), cfg.width, cfg.depth, cfg.activation, "toy"))
     params = list(critic.parameters())
     opt = make_optimizer(cfg, params, cfg.lr_d)
     B = cfg.batch_size
     for _ in range(steps):
         real = np.asarray(data.sample(B, rng), dtype=np.float32)
         fake = real + rng.standard_normal(real.shape, dtype=np.float32)
-        real_t, fake_t = _tensor(real), _tensor(fake)
-        out = critic(minigrad.concatenate([real_t, fake_t], axis=0))
-        loss = losses.critic_loss("wgan", out[:B], out[B:])
-        if cfg.penalty != "none":
-            eps = _tensor(rng.random((B, 1), dtype=np.float32))
-            penalty, _ = losses.gradient_penalty(critic, real_t, fake_t, eps, sqrt_eps=cfg.gp_eps)
-            loss = loss + cfg.gp_lambda * penalty
-        for p, g in zip(params, minigrad.grad(loss, params, allow_unused=True)):
+        noise = algorithm.critic_noise(rng, real.shape)
+        algorithm.before_critic_step(critic)
+        objective = algorithm.critic_objective(critic, _tensor(real), _tensor(fake),
+                                               None if noise is None else _tensor(noise))
+        for p, g in zip(params, minigrad.grad(objective.total, params, allow_unused=True)):
             p.grad = g
         opt.step()
-        if cfg.clip > 0:
-            losses.clip_parameters_(critic, cfg.clip)
+        algorithm.after_critic_step(critic)
     real = np.asarray(data.reference_sample(n_eval, rng), dtype=np.float32)
     fake = real + rng.standard_normal(real.shape, dtype=np.float32)
     _, norms = losses.gradient_penalty(critic, _tensor(real), _tensor(fake),
@@ -267,106 +244,3 @@ def fig1b(out_dir: Path, quick: bool = False, steps: int | None = None, width: i
     return {"figure": str(path), "json": str(out_dir / "fig1b.json"),
             "verdicts": {k: v["verdict"] for k, v in settings.items()},
             "decades_max_minus_min": {k: round(v["decades_max_minus_min"], 2) for k, v in settings.items()}}
-
-
-# ----------------------------------------------------------------------------------------------- correlation
-class _EstimateLogger:
-    """``on_eval`` callback: the critic's estimate (or the GAN discriminator's loss) on the evaluation
-    samples, next to the exact W1 the trainer just computed."""
-
-    def __init__(self, loss: str, n: int):
-        self.loss, self.n, self.points = loss, n, []
-
-    def on_eval(self, trainer: Trainer, step: int, metrics: dict) -> None:
-        rng = np.random.default_rng([trainer.config.seed, 11, step])
-        real = np.asarray(trainer.dataset.reference_sample(self.n, rng), dtype=np.float32)
-        d_real = trainer.critic_values(real).astype(np.float64)
-        d_fake = trainer.critic_values(trainer.sample(self.n, rng)).astype(np.float64)
-        if self.loss == "wgan":
-            value = float(d_real.mean() - d_fake.mean())
-        else:  # the non-saturating GAN's discriminator loss (binary cross-entropy), as logged by the trainer
-            value = float(np.logaddexp(0, -d_real).mean() + np.logaddexp(0, d_fake).mean())
-        self.points.append({"step": step, "value": value, "w1": float(metrics["w1"])})
-
-
-def _pearson(a, b) -> float:
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    if len(a) < 2 or a.std() == 0 or b.std() == 0:
-        return float("nan")
-    return float(np.corrcoef(a, b)[0, 1])
-
-
-def correlation(out_dir: Path, quick: bool = False, steps: int | None = None, dataset: str = "8gaussians",
-                seed: int = 0, eval_every: int | None = None, eval_samples: int | None = None,
-                gp_lambda: float = 1.0, critic_schedule: str | None = None, burn_in: int | None = None) -> dict:
-    """Pearson r of the critic's W estimate (wgan-gp) and of the GAN discriminator's loss against the exact W1.
-
-    Two runs on `dataset` (default 8 gaussians) with the toy recipe in the faster size of ``wgan train``'s
-    default (2 hidden layers of 128, lr 3e-4): `wgan-gp` and the standard `gan` (one discriminator step per
-    generator step, same nets and Adam). The wgan-gp run uses lambda = `gp_lambda` (default 1: with
-    gan_toy's 0.1 the critic's slope is barely constrained and its estimate overshoots W1 early on; with
-    the paper's 10 this small net's training oscillates at these learning rates) and `critic_schedule`
-    (default "official": 100 critic updates for the first 25 generator iterations and every 500th, so the
-    critic is near its optimum from the first evaluation; ``quick``: "constant"). At every evaluation
-    (every `eval_every` steps; default 3,000 steps, evaluations every 100; ``quick``: 40 and 10) the
-    exact W1 of `eval_samples` (default 1,000) generated points against as many real ones is computed,
-    with the critic's estimate E[D(x)] - E[D(G(z))] (wgan-gp) or the discriminator's BCE loss (gan) on
-    fresh samples of the same size.
-    Pearson r is reported over all evaluations and over those after `burn_in` steps (default steps / 6).
-    Writes ``correlation.png`` (the series over training and the scatter against W1) and
-    ``correlation.json`` (every point, both r of each; the issue's target is r >= 0.9 for wgan-gp).
-    """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    steps = (40 if quick else 3000) if steps is None else steps
-    eval_every = (10 if quick else 100) if eval_every is None else eval_every
-    n = (200 if quick else 1000) if eval_samples is None else eval_samples
-    burn_in = steps // 6 if burn_in is None else burn_in
-    critic_schedule = ("constant" if quick else "official") if critic_schedule is None else critic_schedule
-    runs = {}
-    for algorithm, loss in (("wgan-gp", "wgan"), ("gan", "gan")):
-        extra = ({"n_critic": 1} if algorithm == "gan" else
-                 {"gp_lambda": gp_lambda, "critic_schedule": critic_schedule})
-        config = TrainConfig(dataset=dataset, algorithm=algorithm, preset="toy", width=128, depth=2, lr_g=3e-4,
-                             lr_d=3e-4, steps=steps, seed=seed, eval_every=eval_every, eval_samples=n,
-                             checkpoint_every=0, **extra)
-        logger = _EstimateLogger(loss, n)
-        Trainer(config, callbacks=[logger]).fit()
-        values = np.array([p["value"] for p in logger.points])
-        w1 = np.array([p["w1"] for p in logger.points])
-        late = np.array([p["step"] > burn_in for p in logger.points])
-        runs[algorithm] = {"quantity": "critic W estimate" if loss == "wgan" else "discriminator loss (BCE)",
-                           "points": logger.points, "pearson_r": _pearson(values, w1),
-                           "pearson_r_after_burn_in": _pearson(values[late], w1[late])}
-    path = out_dir / "correlation.png"
-    fig = _figure((12, 4))
-    axes = fig.subplots(1, 3)
-    for ax, algorithm in zip(axes[:2], runs):
-        pts = runs[algorithm]["points"]
-        st = [p["step"] for p in pts]
-        ax.plot(st, [p["w1"] for p in pts], color="C1", label="exact W1")
-        twin = ax.twinx()
-        twin.plot(st, [p["value"] for p in pts], color="C0", label=runs[algorithm]["quantity"])
-        ax.set_title(f"{algorithm}: r = {runs[algorithm]['pearson_r']:.3f} "
-                     f"(after step {burn_in}: {runs[algorithm]['pearson_r_after_burn_in']:.3f})", fontsize=9)
-        ax.set_xlabel("generator iteration")
-        ax.set_ylabel("exact W1", color="C1")
-        twin.set_ylabel(runs[algorithm]["quantity"], color="C0")
-    for i, algorithm in enumerate(runs):
-        pts = runs[algorithm]["points"]
-        vals = np.array([p["value"] for p in pts])
-        span = np.ptp(vals) or 1.0
-        axes[2].scatter([p["w1"] for p in pts], (vals - vals.min()) / span, s=8, color=f"C{i}",
-                        label=f"{algorithm} {runs[algorithm]['quantity']} (r = {runs[algorithm]['pearson_r']:.2f})")
-    axes[2].set_xlabel("exact W1")
-    axes[2].set_ylabel("quantity, min-max scaled")
-    axes[2].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path)
-    result = {"dataset": dataset, "steps": steps, "eval_every": eval_every, "eval_samples": n, "seed": seed,
-              "burn_in": burn_in, "settings": f"toy preset, width 128, depth 2, lr 3e-4; wgan-gp lambda {gp_lambda:g}, "
-              f"critic_schedule {critic_schedule}; gan n_critic 1", "runs": runs, "figure": str(path)}
-    _write_json(out_dir / "correlation.json", result)
-    return {"figure": str(path), "json": str(out_dir / "correlation.json"),
-            "pearson_r_wgan_gp": runs["wgan-gp"]["pearson_r"], "pearson_r_gan": runs["gan"]["pearson_r"],
-            "pearson_r_after_burn_in": {k: v["pearson_r_after_burn_in"] for k, v in runs.items()}}

@@ -1,17 +1,10 @@
-"""Reproductions of the papers' experiments: ``python -m wgan reproduce NAME``.
-
-`REPRODUCTIONS` maps a name to a function ``fn(out_dir: Path) -> dict`` that writes its
-figures and numbers under `out_dir` and returns the numbers.
-"""
+"""WGAN (Arjovsky et al. 2017), Example 1: parallel lines, where only W gives a useful gradient."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
-
-from wgan import reproductions
 
 
 def lines(out_dir: Path, quick: bool = False, n: int = 1000, seed: int = 0) -> dict:
@@ -87,12 +80,3 @@ def _plot_lines(thetas, w_est, js_est, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
-
-
-#: name -> function(out_dir) -> dict of the numbers it measured (figures are written to out_dir).
-REPRODUCTIONS: dict[str, Callable[[Path], dict]] = {
-    "lines": lines,
-    "fig1a": reproductions.fig1a,
-    "fig1b": reproductions.fig1b,
-    "correlation": reproductions.correlation,
-}

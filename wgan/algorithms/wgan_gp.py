@@ -1,0 +1,45 @@
+"""``wgan-gp``: WGAN with the gradient penalty.
+
+Gulrajani, Ahmed, Arjovsky, Dumoulin and Courville, "Improved Training of Wasserstein GANs",
+NeurIPS 2017, Algorithm 1: lambda 10, n_critic 5, Adam lr 1e-4 betas (0, 0.9), batch 64; the
+two-sided penalty E[(||grad D(x^)||_2 - 1)^2] at x^ = eps x + (1 - eps) x~ with one eps ~ U[0, 1]
+per sample and the norm over every non-batch axis (`wgan.losses.gradient_penalty`).
+``penalty="one-sided"`` is WGAN-LP's max(0, ||.|| - 1)^2 (see `wgan.algorithms.wgan_lp`);
+``gp_eps`` sits inside the norm's square root. The official code (igul222/improved_wgan_training)
+uses betas (0.5, 0.9) and, for CIFAR ResNets, a linear lr decay (``lr_decay="linear"``).
+
+Preset ``toy`` (gan_toy.py): lambda 0.1, Adam lr 1e-4 betas (0.5, 0.9), n_critic 5.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from wgan import losses
+from wgan.algorithms.base import Algorithm
+from wgan.validation import ConfigError, check_choice
+
+
+class WGANGP(Algorithm):
+    name = "wgan-gp"
+    defaults = dict(optimizer="adam", lr_g=1e-4, lr_d=1e-4, betas=(0.0, 0.9), n_critic=5, batch_size=64,
+                    loss="wgan", gp_lambda=10.0, penalty="two-sided")
+    presets = {"toy": dict(optimizer="adam", lr_g=1e-4, lr_d=1e-4, betas=(0.5, 0.9), n_critic=5, gp_lambda=0.1)}
+    reads = frozenset({"gp_lambda", "penalty", "gp_eps"})
+    penalised = True
+
+    @classmethod
+    def validate(cls, config) -> None:
+        super().validate(config)
+        check_choice("penalty", config.penalty, ("two-sided", "one-sided"))
+        if config.gp_lambda <= 0:
+            raise ConfigError(f"gp_lambda: the {config.penalty} penalty needs gp_lambda > 0, got {config.gp_lambda}")
+
+    def critic_noise(self, rng: np.random.Generator, batch_shape: tuple) -> np.ndarray:
+        """eps ~ U[0, 1], one per sample: shape (B, 1, ..., 1)."""
+        return rng.random((batch_shape[0],) + (1,) * (len(batch_shape) - 1), dtype=np.float32)
+
+    def critic_regularizer(self, critic, real, fake, eps):
+        cfg = self.config
+        penalty, norms = losses.gradient_penalty(critic, real, fake, eps, one_sided=cfg.penalty == "one-sided",
+                                                 sqrt_eps=cfg.gp_eps)
+        return cfg.gp_lambda, penalty, {"grad_norm": norms.data.mean()}

@@ -1,0 +1,31 @@
+"""Reproductions of the papers' experiments, in one place: ``python -m wgan reproduce NAME``.
+
+Each function ``fn(out_dir, quick=False, ...)`` writes its figure(s) and a JSON of numbers under
+`out_dir` and returns a short dict of the headline numbers. ``quick=True`` runs a small version
+(for tests and smoke runs); its figures are not meaningful.
+
+- `lines` (`wgan.reproductions.lines`): WGAN's Example 1, W against JS on parallel lines;
+- `fig1a`, `fig1b` (`wgan.reproductions.wgan_gp_figure1`): WGAN-GP's Figure 1;
+- `correlation` (`wgan.reproductions.correlation`): the critic's estimate against the exact W1.
+
+`REPRODUCTIONS` maps each name to its function; a new reproduction is a module here plus one entry.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from wgan.reproductions.correlation import correlation
+from wgan.reproductions.lines import lines
+from wgan.reproductions.wgan_gp_figure1 import (FIG1A_DATASETS, FIG1B_SETTINGS, PAPER_GP_LAMBDA, fig1a, fig1b,
+                                                layer_gradient_norms, train_fixed_generator_critic)
+
+__all__ = ["REPRODUCTIONS", "lines", "fig1a", "fig1b", "correlation", "layer_gradient_norms",
+           "train_fixed_generator_critic", "FIG1A_DATASETS", "FIG1B_SETTINGS", "PAPER_GP_LAMBDA"]
+
+#: name -> function(out_dir, quick=False) -> dict of the numbers it measured (figures are written to out_dir).
+REPRODUCTIONS: dict[str, Callable[..., dict]] = {
+    "lines": lines,
+    "fig1a": fig1a,
+    "fig1b": fig1b,
+    "correlation": correlation,
+}

@@ -87,3 +87,22 @@ def test_bad_checkpoints_give_clear_errors(tmp_path):
         load_checkpoint(tmp_path / "plain.npz")
     with zipfile.ZipFile(tmp_path / "plain.npz") as z:
         assert z.namelist() == ["x.npy"]
+
+
+def test_run_folder_files_round_trip(tmp_path):
+    import numpy as np
+
+    from wgan import TrainConfig, run_folder
+
+    config = TrainConfig(algorithm="sngan").resolve()
+    run_folder.write_config(tmp_path, config)
+    assert TrainConfig.load(tmp_path / run_folder.CONFIG_NAME) == config
+    rows = [{"step": 1, "w": np.float32(0.5), "counts": np.arange(3)}, {"step": 2, "w": 0.25, "extra": "x"}]
+    run_folder.write_metrics(tmp_path, rows[:1])
+    run_folder.append_metrics_row(tmp_path, rows[1])
+    assert run_folder.read_metrics(tmp_path) == [{"step": 1, "w": 0.5, "counts": [0, 1, 2]},
+                                                 {"step": 2, "w": 0.25, "extra": "x"}]
+    run_folder.write_metrics(tmp_path, rows)
+    assert (tmp_path / run_folder.METRICS_CSV).read_text().splitlines()[0] == "step,w,extra"
+    assert run_folder.read_metrics(tmp_path / "nothing") == []
+    assert run_folder.samples_figure(tmp_path, 12).name == "samples_000012.png"

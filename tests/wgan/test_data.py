@@ -331,3 +331,22 @@ def test_user_arrays_and_samplers():
         from_sampler(lambda n, r: np.full((n, 2), np.nan), (2,)).sample(3, rng())
     with pytest.raises(ValueError, match="\\(N, 2\\)"):
         from_array(np.zeros((0, 2)))
+
+
+def test_one_registry_by_kind_is_what_the_cli_help_and_validation_read():
+    from pathlib import Path
+
+    from wgan import cli
+    from wgan.data import DATASETS
+
+    assert {entry.kind for entry in DATASETS.values()} == {"toy", "image", "file"}
+    assert DATASET_NAMES == tuple(DATASETS)
+    help_text = cli.build_parser().format_help() + next(
+        a for a in cli.build_parser()._subparsers._group_actions[0].choices["train"]._actions
+        if a.dest == "dataset").help
+    for spec in DATASETS:
+        assert spec in help_text
+    source = Path(cli.__file__).read_text()
+    assert "25gaussians" not in source and "npz:PATH" not in source  # the names live in the registry only
+    with pytest.raises(ValueError, match="unknown dataset 'ring:x'"):  # a path given to a builtin
+        make_dataset("ring:x")

@@ -211,13 +211,19 @@ def test_other_folders_and_other_sweeps_are_refused(cluster, tmp_path):
         run_sweep(spec(seeds=2), tmp_path / "other", scheduler=cluster, workers=2, progress=False)
 
 
-def test_local_cluster_pins_blas_and_records_a_bad_config_trial(tmp_path):
-    # the default engine: a LocalCluster (here of two workers); the layernorm trial fails in the models
-    data = spec(grid={"critic_norm": ["none", "layernorm"]}, seeds=1)
-    rows = run_sweep(data, tmp_path / "sweep", workers=2, progress=False)
-    assert [r["status"] for r in rows] == ["ok", "failed"]
+def test_local_cluster_pins_blas_routes_gpu_trials_and_records_a_bad_config_trial(tmp_path):
+    # the default engine: a LocalCluster (here two workers, the first declaring a GPU); the layernorm
+    # trial fails in the models, the cuda trial runs on the GPU worker (and fails there without CUDA)
+    data = dict(spec(seeds=1), configs=[{"device": "cpu"}, {"device": "cpu", "critic_norm": "layernorm"},
+                                        {"device": "cuda"}])
+    del data["grid"]
+    rows = run_sweep(data, tmp_path / "sweep", workers=2, gpus=1, progress=False)
+    assert [r["status"] for r in rows[:2]] == ["ok", "failed"]
     assert "critic_norm" in rows[1]["error"]
     assert rows[0]["threads"] == 1 and rows[0]["worker"].startswith("tcp://127.0.0.1:")
+    if not _cuda_available():
+        assert rows[2]["status"] == "failed" and rows[2]["error"]
+    assert json.loads((tmp_path / "sweep" / "trials" / "0002" / RESULT_NAME).read_text())["resources"] == {"GPU": 1}
 
 
 def test_ctrl_c_keeps_finished_trials_and_a_rerun_finishes(cluster, tmp_path):
@@ -243,3 +249,4 @@ def test_ctrl_c_keeps_finished_trials_and_a_rerun_finishes(cluster, tmp_path):
     assert [r["trial"] for r in rows] == list(range(6))
     for index, row in before.items():
         assert rows[index] == row
+

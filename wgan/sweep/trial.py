@@ -72,15 +72,15 @@ def _exclusive(path: Path):
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-def _worker_address() -> str | None:
+def _worker_info() -> dict:
+    """The Dask worker's address and declared resources (None and {} outside a worker)."""
     try:
         from distributed import get_worker
-    except ImportError:
-        return None
-    try:
-        return get_worker().address
-    except ValueError:  # not inside a Dask worker (run_trial called directly)
-        return None
+
+        worker = get_worker()
+    except (ImportError, ValueError):  # no Dask, or run_trial called directly
+        return {"worker": None, "resources": {}}
+    return {"worker": worker.address, "resources": dict(worker.state.total_resources)}
 
 
 def run_trial(sweep_dir: str, trial: dict, imports: list[str] = (), retry_failed: bool = False) -> dict:
@@ -91,7 +91,8 @@ def run_trial(sweep_dir: str, trial: dict, imports: list[str] = (), retry_failed
     The result: ``trial``, ``status`` ("ok"/"failed"), ``metrics`` (`final_metrics`), ``error``,
     ``steps``, ``resumed_from`` (the checkpoint's step, 0 for a fresh start), ``train_time``
     (the run's training seconds, all attempts), ``wall_time`` (this attempt), ``host``, ``pid``,
-    ``worker`` (its Dask address) and ``threads`` (its BLAS threads).
+    ``worker`` (its Dask address), ``resources`` (those it declares, e.g. {"GPU": 1}) and ``threads``
+    (its BLAS threads).
     """
     from wgan.config import TrainConfig
     from wgan.run_folder import CHECKPOINT_NAME
@@ -106,7 +107,7 @@ def run_trial(sweep_dir: str, trial: dict, imports: list[str] = (), retry_failed
             return done
         import minigrad
 
-        where = {"host": socket.gethostname(), "pid": os.getpid(), "worker": _worker_address(),
+        where = {"host": socket.gethostname(), "pid": os.getpid(), **_worker_info(),
                  "threads": minigrad.get_num_threads()}
         _write_json_atomic(run_dir / RUNNING_NAME, dict(where, trial=spec_trial.index, started=time.time()))
         start = time.perf_counter()

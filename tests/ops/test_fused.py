@@ -22,13 +22,13 @@ LAYERS = {
 }
 
 
-def _inputs(layer, dtype=np.float32, seed=0, with_zeros=False):
+def _inputs(layer, dtype=np.float32, seed=0, with_zeros=False, device="cpu"):
     _, _, xs, ws, nb = LAYERS[layer]
     rng = np.random.default_rng(seed)
     x = rng.standard_normal(xs).astype(dtype)
     if with_zeros:  # exact zeros of the pre-activation: the kink, where relu' and leaky_relu' are 0 / slope
         x[0] = 0
-    return [minigrad.tensor(a, requires_grad=True) for a in
+    return [minigrad.tensor(a, device=device, requires_grad=True) for a in
             (x, rng.standard_normal(ws).astype(dtype) * 0.5, rng.standard_normal(nb).astype(dtype) * 0.5 * (not with_zeros))]
 
 
@@ -43,10 +43,11 @@ def _penalty_grads(y, inputs):
 @pytest.mark.parametrize("layer", LAYERS)
 @pytest.mark.parametrize("act", ACTIVATIONS)
 @pytest.mark.parametrize("with_zeros", [False, True])
-def test_fused_equals_unfused_bit_for_bit(layer, act, with_zeros):
+def test_fused_equals_unfused_bit_for_bit(layer, act, with_zeros, device):
     fused_fn, layer_fn = LAYERS[layer][:2]
     activation = ACTIVATIONS[act]
-    ours, ref = _inputs(layer, with_zeros=with_zeros), _inputs(layer, with_zeros=with_zeros)
+    ours = _inputs(layer, with_zeros=with_zeros, device=device)
+    ref = _inputs(layer, with_zeros=with_zeros, device=device)
     y_fused = fused_fn(*ours, activation)
     y_ref = activation.unfused(layer_fn(*ref))
     assert type(y_fused.creator).__name__.endswith("Activation")

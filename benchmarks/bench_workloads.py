@@ -237,27 +237,33 @@ def agreement(name: str, device: str, torch) -> float:
 
 
 def peak_memory(workload: str, framework: str, device: str, iters: int, peak_at: int) -> dict:
-    """Run `iters` iterations in a fresh process: peak RSS growth (MiB) over the post-setup baseline
-    after `peak_at` iterations and at the end, and RSS sampled 20 times through the run."""
-    code = (
-        "import sys, json; sys.path.insert(0, 'benchmarks');"
-        "from bench_workloads import Workload, rss_mib, peak_rss_mib, try_torch;"
-        f"torch = try_torch() if '{framework}' == 'torch' else None;"
-        f"w = Workload('{workload}', '{framework}', '{device}', torch);"
-        "base = rss_mib(); samples = []; peak_early = None;"
-        f"exec('for i in range(1, {iters} + 1):\\n    w.iteration()\\n"
-        f"    peak_early = peak_rss_mib() - base if i == {peak_at} else peak_early\\n"
-        f"    samples.append((i, round(rss_mib(), 2))) if i % max(1, {iters} // 20) == 0 else None');"
-        "print(json.dumps({'iterations': "
-        f"{iters}, 'baseline_mib': base, 'peak_growth_mib_at_{peak_at}': peak_early, "
-        "'peak_growth_mib': peak_rss_mib() - base, 'rss_samples': samples}))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    """Run `iters` iterations in a fresh process (`memory_child`) and summarise its RSS samples."""
+    code = ("import sys; sys.path.insert(0, 'benchmarks'); from bench_workloads import memory_child; "
+            f"memory_child({workload!r}, {framework!r}, {device!r}, {iters}, {peak_at})")
+    out = subprocess.run([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, check=True)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     late = [rss for i, rss in result["rss_samples"] if i >= iters // 10]
     result["rss_drift_after_10pct_mib"] = late[-1] - late[0] if late else 0.0
     result["rss_range_after_10pct_mib"] = max(late) - min(late) if late else 0.0
     return result
+
+
+def memory_child(workload: str, framework: str, device: str, iters: int, peak_at: int) -> None:
+    """In a fresh process: peak RSS growth (MiB) over the post-setup baseline after `peak_at`
+    iterations and after all `iters`, and RSS sampled 20 times (progress on stderr, JSON on stdout)."""
+    torch = try_torch() if framework == "torch" else None
+    w = Workload(workload, framework, device, torch)
+    base, samples, peak_early = rss_mib(), [], None
+    every = max(1, iters // 20)
+    for i in range(1, iters + 1):
+        w.iteration()
+        if i == peak_at:
+            peak_early = peak_rss_mib() - base
+        if i % every == 0:
+            samples.append((i, round(rss_mib(), 2)))
+            print(f"   {framework} {workload}: iteration {i}, RSS {samples[-1][1]} MiB", file=sys.stderr, flush=True)
+    print(json.dumps({"iterations": iters, "baseline_mib": base, f"peak_growth_mib_at_{peak_at}": peak_early,
+                      "peak_growth_mib": peak_rss_mib() - base, "rss_samples": samples}))
 
 
 def rss_mib() -> float:

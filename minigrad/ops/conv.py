@@ -160,8 +160,12 @@ class ConvTranspose2d(Function):
     def backward(self, gy):
         x, w = self.inputs[:2]
         need = self.needs_input_grad
-        gx = Conv2d(self.geo, x.shape[2:])(gy, w) if need[0] else None
-        gw = ConvGradW(self.geo, w.shape[2:])(gy, x) if need[1] else None
+        gx = col = None
+        if need[0]:
+            conv = Conv2d(self.geo, x.shape[2:])
+            gx = conv(gy, w)
+            col = conv.col  # im2col of gy: the weight gradient below correlates the same windows
+        gw = ConvGradW(self.geo, w.shape[2:], col)(gy, x) if need[1] else None
         return _with_bias_grad(self, gx, gw, gy)
 
 

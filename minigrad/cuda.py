@@ -12,7 +12,8 @@ verified on one in this repository (issue 5); the CPU-side checks are tested.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -24,6 +25,42 @@ _CAPTURE_RULES = (
     "tensor), copy host data to the device, or change shapes between calls: do those outside the step "
     "(copy new data into the step's input tensors in place before calling it), or run the step eagerly."
 )
+
+
+_replay_hooks: list[list[Callable[[], None]]] = []  # one list per capture in progress
+
+
+def is_capturing() -> bool:
+    """True while a step is being captured into a graph: Python values read now are frozen into it."""
+    return bool(_replay_hooks)
+
+
+def on_replay(hook: Callable[[], None]) -> None:
+    """While capturing, run ``hook()`` before every launch of the graph being captured.
+
+    Optimizers use it to refuse replays after their arrays were rebound (the graph would
+    write to the old ones) and to copy a learning rate set between replays to the device.
+    A hook equal to one already registered for this capture is not added again.
+    """
+    if not _replay_hooks:
+        raise RuntimeError("on_replay: no step is being captured")
+    if hook not in _replay_hooks[-1]:
+        _replay_hooks[-1].append(hook)
+
+
+@contextmanager
+def capturing() -> Iterator[list[Callable[[], None]]]:
+    """Mark the code inside as a capture; yields the list of `on_replay` hooks it registers.
+
+    `GraphedStep` captures inside it and runs the hooks before each launch; a capture
+    emulation (tests on the CPU) does the same.
+    """
+    hooks: list[Callable[[], None]] = []
+    _replay_hooks.append(hooks)
+    try:
+        yield hooks
+    finally:
+        _replay_hooks.pop()
 
 
 def is_available() -> bool:
@@ -109,6 +146,7 @@ class GraphedStep:
         self.outputs: Any = None
         self._stream = cp.cuda.Stream(non_blocking=True)
         self._pool = cp.cuda.MemoryPool()
+        self._replay_hooks: list[Callable[[], None]] = []
 
     def __call__(self) -> Any:
         if self.graph is None:
@@ -118,6 +156,8 @@ class GraphedStep:
                 self.calls += 1
                 return out
             self._on_side_stream(self._capture)
+        for hook in self._replay_hooks:
+            hook()
         self.graph.launch()  # on the caller's current stream
         self.calls += 1
         return self.outputs
@@ -137,7 +177,8 @@ class GraphedStep:
         stream = self._stream
         stream.begin_capture()
         try:
-            out = self.step_fn()
+            with capturing() as self._replay_hooks:
+                out = self.step_fn()
         except Exception as exc:
             try:
                 stream.end_capture()

@@ -15,6 +15,7 @@ import numpy as np
 
 from minigrad import backend
 from minigrad.autograd import no_grad
+from minigrad.nn import flat
 from minigrad.nn.parameter import Parameter
 from minigrad.tensor import Tensor, is_floating
 
@@ -233,20 +234,45 @@ class Module:
             p.requires_grad_(requires_grad)
         return self
 
-    def zero_grad(self, set_to_none: bool = True) -> None:
-        """Clear every parameter's ``.grad``: drop it (default) or fill it with zeros in place."""
+    def flat_(self, flat: bool = True) -> "Module":
+        """Allow (default) or forbid optimizers to keep this module's parameters in flat buffers.
+
+        ``flat_(False)`` sets ``p.flat = False`` on every parameter: each keeps arrays of its
+        own (a parameter already in a buffer is copied out) and optimizers update it on its own.
+        """
+        if not isinstance(flat, bool):
+            raise TypeError(f"flat_: flat must be a bool, got {flat!r}")
         for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
+            p.flat = flat
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear every parameter's ``.grad``: drop it (default) or fill it with zeros in place
+        (one call per flat buffer that holds only this module's parameters)."""
+        params = list(self.parameters())
+        if set_to_none:
+            for p in params:
                 p.grad = None
-            else:
-                p.grad = p.grad.detach()
-                p.grad.data[...] = 0
+            return
+        buffers, _ = flat.whole_buffers(params)
+        zeroed = set()
+        for buffer in buffers:
+            backend.array_module(buffer.grad).copyto(buffer.grad, 0)
+            zeroed.update(id(view) for view in buffer.grad_views)
+        for p in params:
+            if p.grad is None or id(p.grad.data) in zeroed:
+                continue
+            p.grad = p.grad.detach()
+            p.grad.data[...] = 0
 
     # ------------------------------------------------------------------ devices and dtypes
     def to(self, device=None, dtype=None) -> "Module":
-        """Move (and/or cast floating) parameters and buffers in place; every Parameter keeps its identity."""
+        """Move (and/or cast floating) parameters and buffers in place; every Parameter keeps its identity.
+
+        A flat buffer holding only this module's parameters moves as a whole (its parameters
+        stay views into it); a parameter whose buffer it shares with others leaves the buffer.
+        Nothing is copied when the device and dtype are already right.
+        """
         device = None if device is None else backend.normalize_device(device)
         dtype = None if dtype is None else np.dtype(dtype)
         if dtype is not None and dtype.kind != "f":
@@ -260,7 +286,14 @@ class Module:
                 array = array.astype(dtype, copy=False)
             t.data = array
 
-        for p in self.parameters():
+        buffers, loose = flat.whole_buffers(self.parameters())
+        for buffer in buffers:
+            buffer.to(device, dtype)
+        for p in loose:
+            buffer = flat.buffer_of(p)
+            moves = (device is not None and p.device != device) or (dtype is not None and p.dtype != dtype)
+            if buffer is not None and moves:
+                buffer.release(p)
             convert(p)
             if p.grad is not None:
                 convert(p.grad)

@@ -3,5 +3,6 @@ from minigrad.optim.optimizer import Optimizer
 from minigrad.optim.sgd import SGD
 from minigrad.optim.rmsprop import RMSprop
 from minigrad.optim.adam import Adam
+from minigrad.optim import lr_scheduler
 
-__all__ = ["Optimizer", "SGD", "RMSprop", "Adam"]
+__all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "lr_scheduler"]

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from minigrad.optim.optimizer import (Optimizer, ParamsT, check_non_negative, check_unit_interval,
-                                      grad_with_decay, params_with_grad, lerp_)
+import numpy as np
+
+from minigrad.optim.optimizer import (Optimizer, ParamsT, Scratch, as_dtype_of, check_non_negative,
+                                      check_unit_interval, grad_with_decay, lerp_)
 
 
 class Adam(Optimizer):
@@ -18,13 +20,17 @@ class Adam(Optimizer):
         v' = max(v', v) if amsgrad else v                 # max_exp_avg_sq
         p -= lr / (1 - beta1**t) * m / (sqrt(v') / sqrt(1 - beta2**t) + eps)
 
-    eps is added outside the square root, after the bias correction. The last line
-    is computed as PyTorch's capturable path writes it, ``p += m / d`` with
+    eps is added outside the square root, after the bias correction. The last line is
+    computed as PyTorch's capturable path writes it, ``p += m / d`` with
     ``d = sqrt(v') / (sqrt(bc2) * -step_size) + eps / -step_size``, which is the same
-    number and needs one pass less over the parameter than dividing twice. With
-    beta1 = 0 (WGAN-GP's setting) m is a plain copy of g; with lr = 0 the moments
-    advance and p stays.
-    State per parameter: ``step`` (int), ``exp_avg``, ``exp_avg_sq`` and, with amsgrad,
+    number and needs one pass less over the parameter than dividing twice. t, the bias
+    corrections ``bc1 = 1 - beta1**t`` and ``bc2``, ``step_size = lr / bc1`` and the two
+    scalars of d are float64 0-d arrays on the device (PyTorch computes them in double),
+    cast to the parameter's dtype where they meet it. With lr = 0 the first scalar is
+    computed with a step size of -1 instead of -0 (finite), the second is -inf, so d is
+    -inf, m / d is 0 and p stays while the moments advance (no NaN where v is 0).
+    With beta1 = 0 (WGAN-GP's setting) m is a plain copy of g.
+    State per parameter: ``step``, ``exp_avg``, ``exp_avg_sq`` and, with amsgrad,
     ``max_exp_avg_sq`` (arrays shaped like the parameter).
     """
 
@@ -48,33 +54,28 @@ class Adam(Optimizer):
         keys = {"step", "exp_avg", "exp_avg_sq"}
         return keys | {"max_exp_avg_sq"} if group["amsgrad"] else keys
 
-    def _update_group(self, group: dict[str, Any]) -> None:
-        lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
+    def _update(self, xp, x, g, state: dict[str, Any], group: dict[str, Any], lr, first: bool,
+                scratch: Scratch) -> None:
+        eps, weight_decay = float(group["eps"]), float(group["weight_decay"])
         beta1, beta2 = float(group["betas"][0]), float(group["betas"][1])
-        amsgrad, maximize = group["amsgrad"], group["maximize"]
-        for p, x, g, xp in params_with_grad("Adam", group):
-            state = self.state[p]
-            if not state:
-                state["step"] = 0
-                state["exp_avg"] = xp.zeros_like(x)
-                state["exp_avg_sq"] = xp.zeros_like(x)
-                if amsgrad:
-                    state["max_exp_avg_sq"] = xp.zeros_like(x)
-            state["step"] = t = state["step"] + 1
-            m, v = state["exp_avg"], state["exp_avg_sq"]
-            g, owned = grad_with_decay(x, g, weight_decay, maximize, xp)
-            tmp = xp.empty_like(x)
-            lerp_(m, g, 1 - beta1, tmp, xp)
-            sq = xp.multiply(g, g, out=g if owned else tmp)  # v = beta2 * v + (1 - beta2) * g * g
-            sq *= 1 - beta2
-            v *= beta2
-            v += sq
-            if amsgrad:
-                v = xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-            if lr == 0:  # the moments advance, the parameter stays (and -lr below would divide by 0)
-                continue
-            neg_step_size = -lr / (1 - beta1 ** t)
-            denom = xp.sqrt(v, out=tmp)
-            denom /= (1 - beta2 ** t) ** 0.5 * neg_step_size
-            denom += eps / neg_step_size
-            x += xp.divide(m, denom, out=denom)
+        step = state["step"]
+        xp.add(step, 1, out=step)
+        with np.errstate(divide="ignore"):  # eps / -0.0 = -inf on purpose when lr = 0 (see above)
+            neg_step_size = xp.negative(xp.divide(lr, xp.subtract(1, xp.power(beta1, step))))
+            nonzero_step_size = xp.subtract(neg_step_size, xp.equal(neg_step_size, 0))
+            sqrt_scale = xp.multiply(xp.power(xp.subtract(1, xp.power(beta2, step)), 0.5), nonzero_step_size)
+            eps_scaled = xp.divide(eps, neg_step_size)
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        g = grad_with_decay(xp, x, g, weight_decay, group["maximize"], scratch[1])
+        tmp = scratch[0]
+        lerp_(xp, m, g, 1 - beta1, tmp)
+        sq = xp.multiply(g, g, out=tmp)  # v = beta2 * v + (1 - beta2) * g * g
+        xp.multiply(sq, 1 - beta2, out=sq)
+        xp.multiply(v, beta2, out=v)
+        xp.add(v, sq, out=v)
+        if group["amsgrad"]:
+            v = xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+        denom = xp.sqrt(v, out=tmp)
+        xp.divide(denom, as_dtype_of(xp, sqrt_scale, x), out=denom)
+        xp.add(denom, as_dtype_of(xp, eps_scaled, x), out=denom)
+        xp.add(x, xp.divide(m, denom, out=denom), out=x)

@@ -1,9 +1,31 @@
 """`Optimizer`: parameter groups, per-parameter state and checkpoints, as in ``torch.optim``.
 
+An update works on the raw arrays (``p.data``, ``p.grad.data``) with the array module
+that owns them, so it records no graph and runs on NumPy and CuPy alike. It takes one
+of two paths, with the same arithmetic:
+
+- **whole buffer**: building an optimizer moves each group's Parameters into flat
+  buffers (`minigrad.nn.flat`, one per dtype and device). A buffer's parameters are then
+  updated by one set of array calls over the buffer, and their state entries are views
+  into flat state arrays (as PyTorch's foreach/fused optimizers do);
+- **per parameter**: plain Tensors, Parameters with ``flat=False``, and a buffer's
+  parameters whenever one of them has no gradient in the buffer (``grad`` None, or part
+  of a graph), was rebound to another array, or was stepped on its own before.
+
+**Capturable.** Everything a step derives from its own progress lives on the device and
+is updated by the step itself: the step count (a float64 0-d array per parameter, shared
+by a buffer's parameters), Adam's bias corrections, and each group's learning rate (a
+float64 0-d array on the group's device; ``group["lr"]`` is its host-side value, copied
+to the device when it changes, and `minigrad.optim.lr_scheduler` updates both). A step
+captured into a CUDA graph therefore replays as eager steps would. Other hyperparameters
+are Python numbers, fixed at capture. While a step is being captured
+(`minigrad.cuda.is_capturing`), the optimizer registers a hook that runs before every
+replay and raises if a parameter or state array was rebound (the graph would update the
+old one) or a hyperparameter other than lr changed; creating state during a capture
+raises too (run one eager step first).
+
 A subclass validates its hyperparameters (`_check_hyperparameters`), names the state
-it keeps for a group (`_state_keys`) and updates one group in place (`_update_group`).
-Updates work on the raw arrays (``p.data``, ``p.grad.data``) with the array module
-that owns them, so they record no graph and run on NumPy and CuPy alike.
+entries it keeps (`_state_keys`) and updates arrays in place (`_update`).
 """
 from __future__ import annotations
 
@@ -11,11 +33,76 @@ import copy
 from collections import defaultdict
 from typing import Any, Callable, Iterable
 
-from minigrad import backend
+import numpy as np
+
+from minigrad import backend, cuda
 from minigrad.autograd import enable_grad
+from minigrad.nn import flat
 from minigrad.tensor import Tensor, is_floating
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
+
+
+class Scratch:
+    """Scratch arrays shaped like `like`, ``scratch[i]``: kept between steps in `keep` (a buffer's), else fresh."""
+
+    def __init__(self, like, keep: list | None = None):
+        self.like = like
+        self.keep = [] if keep is None else keep
+
+    def __getitem__(self, i: int):
+        while len(self.keep) <= i:
+            self.keep.append(backend.array_module(self.like).empty_like(self.like))
+        return self.keep[i]
+
+
+class _Run:
+    """The members ``start:stop`` of a flat buffer that belong to one parameter group, with the
+    optimizer's state for them as flat arrays (``state``; ``views[name][j]`` is member j's part)."""
+
+    def __init__(self, buffer: flat.FlatBuffer, start: int, stop: int):
+        self.buffer, self.start, self.stop = buffer, start, stop
+        self.params = buffer.params[start:stop]
+        self.lo, self.hi = buffer.offsets[start], buffer.offsets[stop]
+        self.state: dict[str, Any] = {}
+        self.views: dict[str, list] = {}
+        self.scratch: list = []
+        self.version = buffer.version
+        self.data, self.grad = buffer.data[self.lo:self.hi], buffer.grad[self.lo:self.hi]
+
+    def bounds(self) -> list[tuple[int, int]]:
+        offsets = self.buffer.offsets
+        return [(offsets[i] - self.lo, offsets[i + 1] - self.lo) for i in range(self.start, self.stop)]
+
+    def slice_views(self, name: str) -> None:
+        array = self.state[name]
+        self.views[name] = [array[a:b].reshape(p.shape) for (a, b), p in zip(self.bounds(), self.params)]
+
+    def ready(self) -> bool:
+        """All members bound to the buffer, each with its gradient in the buffer."""
+        buffer = self.buffer
+        params, views, grad_views = buffer.params, buffer.views, buffer.grad_views
+        for i in range(self.start, self.stop):
+            p = params[i]
+            if p is None or p.data is not views[i]:
+                return False
+            g = p.grad
+            if g is None or g.data is not grad_views[i]:
+                return False
+        return True
+
+    def bound(self) -> bool:
+        return all(self.buffer.is_bound(i) for i in range(self.start, self.stop))
+
+
+class _DeviceLR:
+    """A group's learning rate on the device (``array``, float64 0-d) and the host value it holds."""
+
+    __slots__ = ("array", "synced")
+
+    def __init__(self):
+        self.array: Any = None
+        self.synced: Any = None
 
 
 class Optimizer:
@@ -24,8 +111,9 @@ class Optimizer:
     ``params`` is an iterable of Tensors, or of dicts (parameter groups) each with a
     ``"params"`` entry and optional per-group hyperparameters overriding ``defaults``.
     Attributes: ``defaults``, ``param_groups`` (a list of dicts) and ``state`` (a dict
-    from parameter to its state dict: ``"step"`` is a count, every other entry an
-    array shaped like the parameter).
+    from parameter to its state dict: ``"step"`` is a float64 0-d array of the
+    parameter's device, every other entry an array shaped like the parameter).
+    Parameters (``nn.Parameter`` with ``flat`` True) are moved into flat buffers here.
     """
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]):
@@ -33,6 +121,10 @@ class Optimizer:
         self.defaults = defaults
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
+        self._layout: list[tuple[list[_Run], list[Tensor]]] = []  # per group: flat runs, other params
+        self._run_of: dict[int, tuple[_Run, int]] = {}  # id(param) -> (its run, its index in it)
+        self._lrs: list[_DeviceLR] = []
+        self._captured: dict[str, Any] | None = None
         if isinstance(params, Tensor):
             raise TypeError(
                 f"{self.name}: params must be an iterable of Tensors or dicts, got a single Tensor "
@@ -60,9 +152,17 @@ class Optimizer:
         """The state entries a parameter of `group` has once it has been stepped."""
         raise NotImplementedError(f"{self.name} does not define _state_keys")
 
-    def _update_group(self, group: dict[str, Any]) -> None:
-        """Update, in place, every parameter of `group` that has a gradient."""
-        raise NotImplementedError(f"{self.name} does not define _update_group")
+    def _update(self, xp, x, g, state: dict[str, Any], group: dict[str, Any], lr, first: bool,
+                scratch: Scratch) -> None:
+        """Update `x` (a parameter's array, or a buffer's) in place from its gradient `g`.
+
+        `state` holds the state entries (arrays shaped like `x`; ``"step"`` a float64 0-d
+        array), zero when ``first``; `lr` is the group's learning rate as a float64 0-d
+        array; `scratch` gives temporaries shaped like `x`. Every array operation goes
+        through `xp` with ``out=`` (no Python number computed from array values), so that a
+        captured replay does exactly what an eager step does.
+        """
+        raise NotImplementedError(f"{self.name} does not define _update")
 
     # ------------------------------------------------------------------ public API
     def add_param_group(self, param_group: dict[str, Any]) -> None:
@@ -87,6 +187,10 @@ class Optimizer:
                                  "can't optimize a non-leaf Tensor")
         if len({id(p) for p in params}) != len(params):
             raise ValueError(f"{self.name}: a param group contains the same parameter more than once")
+        devices = sorted({p.device for p in params})
+        if len(devices) > 1:
+            raise ValueError(f"{self.name}: a param group's parameters must be on one device, got "
+                             f"{' and '.join(devices)}; put each device's parameters in a group of its own")
         taken = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in taken for p in params):
             raise ValueError(f"{self.name}: some parameters appear in more than one parameter group")
@@ -95,6 +199,15 @@ class Optimizer:
             group.setdefault(key, value)
         self._check_hyperparameters(group)
         self.param_groups.append(group)
+        if params:
+            runs, loose = flat.partition(params, create=True)
+        else:
+            runs, loose = [], []
+        self._layout.append(([_Run(*run) for run in runs], loose))
+        for run in self._layout[-1][0]:
+            for j, p in enumerate(run.params):
+                self._run_of[id(p)] = (run, j)
+        self._lrs.append(_DeviceLR())
 
     def _reject_set(self, params) -> None:
         if isinstance(params, (set, frozenset)):
@@ -106,9 +219,19 @@ class Optimizer:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Drop every parameter's gradient (``set_to_none``), or zero it in place.
 
-        A gradient that is part of a graph (from ``backward(create_graph=True)``) is
-        replaced by fresh zeros rather than zeroed, so the graph it belongs to stays intact.
+        In place, each flat buffer's gradients are zeroed by one call. A gradient that is
+        part of a graph (from ``backward(create_graph=True)``) is replaced by fresh zeros
+        rather than zeroed, so the graph it belongs to stays intact.
         """
+        zeroed: set[int] = set()
+        if not set_to_none:
+            for runs, _ in self._layout:
+                for run in runs:
+                    self._refresh(run)
+                    if run.bound():
+                        backend.array_module(run.grad).copyto(run.grad, 0)
+                        buffer = run.buffer
+                        zeroed.update(id(buffer.grad_views[i]) for i in range(run.start, run.stop))
         for group in self.param_groups:
             for p in group["params"]:
                 g = p.grad
@@ -116,10 +239,12 @@ class Optimizer:
                     continue
                 if set_to_none:
                     p.grad = None
+                elif id(g.data) in zeroed:
+                    continue
                 elif g.creator is not None or g.requires_grad:
                     p.grad = Tensor._make(backend.array_module(g.data).zeros_like(g.data), False)
                 else:
-                    g.data.fill(0)
+                    backend.array_module(g.data).copyto(g.data, 0)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; parameters whose grad is None are skipped.
@@ -131,20 +256,226 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        for group in self.param_groups:
-            self._update_group(group)
+        capturing = cuda.is_capturing()
+        for i, group in enumerate(self.param_groups):
+            self._step_group(i, group, capturing)
+        if capturing:
+            self._captured = self._snapshot()
+            cuda.on_replay(self._check_replay)
         return loss
 
+    # ------------------------------------------------------------------ the two update paths
+    def _step_group(self, i: int, group: dict[str, Any], capturing: bool) -> None:
+        params = group["params"]
+        if not params:
+            return
+        xp = backend.array_module(params[0].data)
+        lr = self._lr_on_device(i, group, xp, capturing)
+        keys = self._state_keys(group)
+        runs, loose = self._layout[i]
+        for run in runs:
+            self._refresh(run)
+            mode = self._run_mode(run, keys) if run.ready() else None
+            if mode is None:
+                for j, p in enumerate(run.params):
+                    self._step_param(p, group, lr, keys, capturing, run, j)
+                continue
+            if mode == "fresh":
+                self._check_not_capturing(capturing, f"its state for a flat buffer of {len(run.params)} parameters")
+                self._init_run_state(run, keys)
+            self._update(xp, run.data, run.grad, run.state, group, lr, mode == "fresh", Scratch(run.data, run.scratch))
+        for p in loose:
+            self._step_param(p, group, lr, keys, capturing)
+
+    def _step_param(self, p: Tensor, group: dict[str, Any], lr, keys: set[str], capturing: bool,
+                    run: _Run | None = None, j: int = 0) -> None:
+        g = p.grad
+        if g is None:
+            return
+        if g.shape != p.shape:
+            raise RuntimeError(f"{self.name}: a parameter of shape {p.shape} has a gradient of shape {g.shape}")
+        xp = backend.array_module(p.data)
+        state = self.state.get(p)
+        first = not state and bool(keys)
+        if first:
+            self._check_not_capturing(capturing, f"the state of a parameter of shape {p.shape}")
+            state = self.state[p] = self._new_param_state(p, keys, run, j)
+        elif state and run is not None and state.get("step") is not None and state["step"] is run.state.get("step"):
+            self._check_not_capturing(capturing, f"a step count of its own for a parameter of shape {p.shape} "
+                                                 "(updated apart from its flat buffer)")
+            state["step"] = xp.copy(state["step"])
+        self._update(xp, p.data, g.data, state if state is not None else {}, group, lr, first, Scratch(p.data))
+
+    def _check_not_capturing(self, capturing: bool, what: str) -> None:
+        if capturing:
+            raise RuntimeError(f"{self.name}: this step would create {what} while it is being captured; a replay "
+                               "would redo that (zeroing the state every time). Run one eager step first "
+                               "(minigrad.cuda.graphed's warm-up does)")
+
+    def _new_param_state(self, p: Tensor, keys: set[str], run: _Run | None, j: int) -> dict[str, Any]:
+        xp = backend.array_module(p.data)
+        state: dict[str, Any] = {}
+        if run is not None:
+            self._ensure_run_arrays(run, keys - {"step"})
+        for key in sorted(keys):
+            if key == "step":
+                state[key] = xp.zeros((), np.float64)
+            elif run is not None:
+                state[key] = view = run.views[key][j]
+                xp.copyto(view, 0)
+            else:
+                state[key] = xp.zeros_like(p.data)
+        return state
+
+    def _run_mode(self, run: _Run, keys: set[str]) -> str | None:
+        """"fresh" when no member has state yet, "uniform" when every member's state is the run's
+        (views of its flat arrays and its one step count), None otherwise (update one by one)."""
+        if not keys:
+            return "uniform"
+        states = [self.state.get(p) for p in run.params]
+        if not any(states):
+            return "fresh"
+        step = run.state.get("step")
+        for j, state in enumerate(states):
+            if not state or set(state) != keys:
+                return None
+            for key in keys:
+                if key == "step":
+                    if step is None or state[key] is not step:
+                        return None
+                elif key not in run.views or state[key] is not run.views[key][j]:
+                    return None
+        return "uniform"
+
+    def _ensure_run_arrays(self, run: _Run, keys: Iterable[str]) -> None:
+        xp = backend.array_module(run.data)
+        for key in keys:
+            if key in run.state:
+                continue
+            if key == "step":
+                run.state[key] = xp.zeros((), np.float64)
+            else:
+                run.state[key] = xp.zeros_like(run.data)
+                run.slice_views(key)
+
+    def _init_run_state(self, run: _Run, keys: set[str]) -> None:
+        xp = backend.array_module(run.data)
+        self._ensure_run_arrays(run, keys)
+        for key in keys:
+            xp.copyto(run.state[key], 0)
+        if not keys:
+            return
+        for j, p in enumerate(run.params):
+            self.state[p] = {key: run.state[key] if key == "step" else run.views[key][j] for key in keys}
+
+    def _refresh(self, run: _Run) -> None:
+        """Re-slice a run after its buffer changed; move its state along when the buffer moved."""
+        buffer = run.buffer
+        if run.version == buffer.version:
+            return
+        previous = run.data  # the buffer's arrays were replaced (moved) or a member left
+        run.data, run.grad = buffer.data[run.lo:run.hi], buffer.grad[run.lo:run.hi]
+        run.version = buffer.version
+        device, dtype = backend.device_of(run.data), run.data.dtype
+        if backend.device_of(previous) == device and previous.dtype == dtype:
+            return
+        run.scratch.clear()
+        for key, array in list(run.state.items()):
+            moved = backend.to_device(array, device)
+            if key != "step":
+                moved = moved.astype(dtype, copy=False)
+            old_views = run.views.get(key, [])
+            run.state[key] = moved
+            if key == "step":
+                for p in run.params:
+                    if self.state.get(p, {}).get(key) is array:
+                        self.state[p][key] = moved
+                continue
+            run.slice_views(key)
+            for p, old_view, view in zip(run.params, old_views, run.views[key]):
+                if self.state.get(p, {}).get(key) is old_view:
+                    self.state[p][key] = view
+
+    def _lr_on_device(self, i: int, group: dict[str, Any], xp, capturing: bool):
+        """Group i's learning rate as a float64 0-d array of `xp`, holding ``group["lr"]``."""
+        entry = self._lrs[i]
+        value = group["lr"]
+        if entry.array is None or backend.array_module(entry.array) is not xp:
+            self._check_not_capturing(capturing, f"the learning rate of param_groups[{i}] on the device")
+            entry.array, entry.synced = xp.full((), float(value), np.float64), value
+        elif value is not entry.synced and value != entry.synced:
+            if capturing:
+                raise RuntimeError(
+                    f"{self.name}: param_groups[{i}]['lr'] was set to {value!r} inside a step being captured; "
+                    "a Python number is frozen into the graph. Set it between replays (outside the step), or "
+                    "use minigrad.optim.lr_scheduler, which updates it on the device")
+            xp.copyto(entry.array, float(value))
+            entry.synced = value
+        return entry.array
+
+    # ------------------------------------------------------------------ capture
+    def _snapshot(self) -> dict[str, Any]:
+        """The identities and values a captured step depends on."""
+        return {
+            "groups": [(group["params"], {k: copy.deepcopy(v) for k, v in group.items() if k not in ("params", "lr")})
+                       for group in self.param_groups],
+            "params": [(p, p.data) for group in self.param_groups for p in group["params"]],
+            "state": [(p, key, value) for p, state in self.state.items() for key, value in state.items()],
+            "lrs": [entry.array for entry in self._lrs],
+        }
+
+    def _check_replay(self) -> None:
+        """Before a replay: raise if an array the graph updates was rebound or a fixed hyperparameter
+        changed; copy a learning rate set since the last step to the device."""
+        snap = self._captured
+        assert snap is not None
+        again = "; capture the step again (a new minigrad.cuda.graphed)"
+        if len(self.param_groups) != len(snap["groups"]):
+            raise RuntimeError(f"{self.name}: param_groups changed from {len(snap['groups'])} to "
+                               f"{len(self.param_groups)} groups after the step was captured{again}")
+        for i, (group, (params, fixed)) in enumerate(zip(self.param_groups, snap["groups"])):
+            if group["params"] is not params and [id(p) for p in group["params"]] != [id(p) for p in params]:
+                raise RuntimeError(f"{self.name}: param_groups[{i}]['params'] changed after the step was "
+                                   f"captured{again}")
+            now = {k: v for k, v in group.items() if k not in ("params", "lr")}
+            if now != fixed:
+                changed = sorted(k for k in set(now) | set(fixed) if now.get(k) != fixed.get(k))
+                raise RuntimeError(f"{self.name}: param_groups[{i}] {changed} changed after the step was captured; "
+                                   f"the graph keeps the values it was captured with (only lr is read from the "
+                                   f"device){again}")
+            if params:
+                self._lr_on_device(i, group, backend.array_module(params[0].data), False)
+            if self._lrs[i].array is not snap["lrs"][i]:
+                raise RuntimeError(f"{self.name}: the device learning rate of param_groups[{i}] was replaced after "
+                                   f"the step was captured (the parameters moved device){again}")
+        for index, (p, data) in enumerate(snap["params"]):
+            if p.data is not data:
+                raise RuntimeError(
+                    f"{self.name}: parameter {index} (shape {p.shape}) was rebound to another array after the step "
+                    "was captured (Module.to to another device or dtype, or an assignment to .data); the graph "
+                    "would keep updating the old array. Copy new values in place (p.data[...] = v, "
+                    f"Module.load_state_dict){again}")
+        for p, key, value in snap["state"]:
+            if self.state.get(p, {}).get(key) is not value:
+                raise RuntimeError(
+                    f"{self.name}: the state entry {key!r} of a parameter of shape {p.shape} was rebound or removed "
+                    "after the step was captured; the graph would keep updating the old array "
+                    f"(load_state_dict copies in place when the state exists){again}")
+
+    # ------------------------------------------------------------------ checkpoints
     def state_dict(self) -> dict[str, Any]:
         """``{"state": {index: {...}}, "param_groups": [{hyperparameters..., "params": [indices]}]}``.
 
         Parameters are numbered in order across the groups. The state arrays are
-        copies, so the result is a snapshot that later steps do not change.
+        copies, so the result is a snapshot that later steps do not change; ``lr`` is
+        the host-side value (a float).
         """
-        index = {}
+        index: dict[int, int] = {}
         groups = []
         for group in self.param_groups:
             packed = {k: copy.deepcopy(v) for k, v in group.items() if k != "params"}
+            if hasattr(packed.get("lr"), "dtype"):
+                packed["lr"] = float(packed["lr"])
             packed["params"] = [index.setdefault(id(p), len(index)) for p in group["params"]]
             groups.append(packed)
         state = {}
@@ -160,7 +491,8 @@ class Optimizer:
         The saved groups must match this optimizer's groups in number and size, each saved
         state must have the entries its group's hyperparameters call for, and each state
         array the shape of its parameter. Arrays are copied to the parameter's device and
-        floating dtype. Raises ValueError on any mismatch, changing nothing.
+        floating dtype, into the existing state arrays where there are some (so a captured
+        step keeps working). Raises ValueError on any mismatch, changing nothing.
         """
         if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= state_dict.keys():
             raise ValueError(f"{self.name}.load_state_dict: expected a dict with 'state' and 'param_groups'")
@@ -189,17 +521,18 @@ class Optimizer:
             new_groups.append(new_group)
             for key, p in zip(saved["params"], group["params"]):
                 owner[key] = (p, new_group)
-        new_state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
+        loaded: dict[Tensor, dict[str, Any]] = {}
         for key, saved in state_dict["state"].items():
             if key not in owner:
                 raise ValueError(f"{self.name}.load_state_dict: state for parameter {key!r}, "
                                  "which no parameter group lists")
             p, group = owner[key]
-            new_state[p] = self._load_param_state(key, p, group, saved)
+            loaded[p] = self._load_param_state(key, p, group, saved)
         self.param_groups = new_groups
-        self.state = new_state
+        self._commit_state(loaded)
 
     def _load_param_state(self, key, p: Tensor, group: dict, saved: dict) -> dict[str, Any]:
+        """Validated, converted copies of one parameter's saved state ("step" as a Python number)."""
         expected = self._state_keys(group)
         if set(saved) != expected:
             raise ValueError(
@@ -221,6 +554,48 @@ class Optimizer:
             array = backend.to_device(value, p.device)
             state[name] = xp.array(array, dtype=p.dtype if is_floating(array.dtype) else None)
         return state
+
+    def _commit_state(self, loaded: dict[Tensor, dict[str, Any]]) -> None:
+        """Make `loaded` the state, copying into the existing arrays (flat views included) where possible."""
+        old = dict(self.state)
+        self.state.clear()
+        for p, values in loaded.items():
+            xp = backend.array_module(p.data)
+            run, j = self._run_of.get(id(p), (None, 0))
+            if run is not None:
+                self._ensure_run_arrays(run, set(values) - {"step"})
+            state: dict[str, Any] = {}
+            for name, value in values.items():
+                if name == "step":  # into the parameter's own count; _share_run_step may share it again
+                    previous = old.get(p, {}).get(name)
+                    own = previous is not None and (run is None or previous is not run.state.get("step"))
+                    state[name] = previous if own else xp.zeros((), np.float64)
+                    xp.copyto(state[name], value)
+                    continue
+                target = run.views[name][j] if run is not None else old.get(p, {}).get(name)
+                if target is None or target.shape != value.shape or target.dtype != value.dtype:
+                    target = value
+                else:
+                    xp.copyto(target, value)
+                state[name] = target
+            self.state[p] = state
+        for runs, _ in self._layout:
+            for run in runs:
+                self._share_run_step(run)
+
+    def _share_run_step(self, run: _Run) -> None:
+        """After loading: give a run's members one step count again when they all have the same one."""
+        states = [self.state.get(p) for p in run.params]
+        if not all(s and "step" in s for s in states):
+            return
+        steps = {float(s["step"]) for s in states}
+        if len(steps) != 1:
+            return
+        self._ensure_run_arrays(run, ["step"])
+        shared = run.state["step"]
+        backend.array_module(shared).copyto(shared, steps.pop())
+        for s in states:
+            s["step"] = shared
 
     def __repr__(self) -> str:
         lines = [self.name + " ("]
@@ -246,21 +621,27 @@ def check_unit_interval(optimizer: str, name: str, value) -> None:
         raise ValueError(f"{optimizer}: invalid {name}={value!r} (must be in [0, 1))")
 
 
-def grad_with_decay(p, g, weight_decay: float, maximize: bool, xp):
-    """The gradient an update follows: ``(-g if maximize else g) + weight_decay * p``.
+def as_dtype_of(xp, scalar, like):
+    """A float64 0-d device scalar cast to `like`'s dtype, for elementwise use (as PyTorch casts its
+    double scalars to the tensor's type)."""
+    return scalar if scalar.dtype == like.dtype else xp.asarray(scalar, dtype=like.dtype)
 
-    Returns ``(array, owned)``: `g` itself when there is nothing to add (``owned`` False,
-    it must not be written to), else a fresh array the caller may overwrite.
+
+def grad_with_decay(xp, x, g, weight_decay: float, maximize: bool, out):
+    """The gradient an update follows: ``(-g if maximize else g) + weight_decay * x``.
+
+    Returns `g` itself when there is nothing to add (it must not be written to), else
+    `out` holding the result.
     """
     if weight_decay != 0:
-        d = xp.multiply(p, weight_decay)
-        return (xp.subtract(d, g, out=d) if maximize else xp.add(d, g, out=d)), True
+        d = xp.multiply(x, weight_decay, out=out)
+        return xp.subtract(d, g, out=d) if maximize else xp.add(d, g, out=d)
     if maximize:
-        return xp.negative(g), True
-    return g, False
+        return xp.negative(g, out=out)
+    return g
 
 
-def lerp_(start, end, weight: float, tmp, xp):
+def lerp_(xp, start, end, weight: float, tmp):
     """``start += weight * (end - start)`` in place, rounded as ``torch.lerp_`` rounds it.
 
     Below weight 0.5 that is ``start + weight * (end - start)``, from 0.5 on
@@ -272,20 +653,7 @@ def lerp_(start, end, weight: float, tmp, xp):
         return start
     diff = xp.subtract(end, start, out=tmp)
     if weight < 0.5:
-        diff *= weight
-        start += diff
-        return start
-    diff *= 1 - weight
+        xp.multiply(diff, weight, out=diff)
+        return xp.add(start, diff, out=start)
+    xp.multiply(diff, 1 - weight, out=diff)
     return xp.subtract(end, diff, out=start)
-
-
-def params_with_grad(optimizer: str, group: dict):
-    """(parameter, its array, its gradient array, array module) for each parameter of `group` that
-    has a gradient; checks each gradient's shape against its parameter's."""
-    for p in group["params"]:
-        g = p.grad
-        if g is None:
-            continue
-        if g.shape != p.shape:
-            raise RuntimeError(f"{optimizer}: a parameter of shape {p.shape} has a gradient of shape {g.shape}")
-        yield p, p.data, g.data, backend.array_module(p.data)

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from minigrad.optim.optimizer import (Optimizer, ParamsT, check_non_negative, grad_with_decay, params_with_grad,
-                                      lerp_)
+from minigrad.optim.optimizer import Optimizer, ParamsT, Scratch, as_dtype_of, check_non_negative, grad_with_decay, lerp_
 
 
 class RMSprop(Optimizer):
@@ -25,8 +24,9 @@ class RMSprop(Optimizer):
         else:
             p -= lr * g / d
 
-    State per parameter: ``step`` (int), ``square_avg`` and, as the options call for,
-    ``momentum_buffer`` and ``grad_avg`` (arrays shaped like the parameter).
+    lr is read from the device (a float64 0-d array, cast to p's dtype). State per
+    parameter: ``step`` (a float64 0-d array), ``square_avg`` and, as the options call
+    for, ``momentum_buffer`` and ``grad_avg`` (arrays shaped like the parameter).
     """
 
     def __init__(self, params: ParamsT, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
@@ -48,39 +48,31 @@ class RMSprop(Optimizer):
             keys.add("grad_avg")
         return keys
 
-    def _update_group(self, group: dict[str, Any]) -> None:
-        lr, alpha, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])
+    def _update(self, xp, x, g, state: dict[str, Any], group: dict[str, Any], lr, first: bool,
+                scratch: Scratch) -> None:
+        alpha, eps = float(group["alpha"]), float(group["eps"])
         weight_decay, momentum = float(group["weight_decay"]), float(group["momentum"])
-        centered, maximize = group["centered"], group["maximize"]
-        for p, x, g, xp in params_with_grad("RMSprop", group):
-            state = self.state[p]
-            if not state:
-                state["step"] = 0
-                state["square_avg"] = xp.zeros_like(x)
-                if momentum > 0:
-                    state["momentum_buffer"] = xp.zeros_like(x)
-                if centered:
-                    state["grad_avg"] = xp.zeros_like(x)
-            state["step"] += 1
-            g, _ = grad_with_decay(x, g, weight_decay, maximize, xp)
-            square_avg = state["square_avg"]
-            tmp = xp.multiply(g, g)
-            tmp *= 1 - alpha
-            square_avg *= alpha
-            square_avg += tmp
-            if centered:
-                grad_avg = lerp_(state["grad_avg"], g, 1 - alpha, tmp, xp)
-                tmp = xp.multiply(grad_avg, grad_avg, out=tmp)
-                avg = xp.sqrt(xp.subtract(square_avg, tmp, out=tmp), out=tmp)
-            else:
-                avg = xp.sqrt(square_avg, out=tmp)
-            avg += eps
-            step = xp.divide(g, avg, out=avg)
-            if momentum > 0:
-                buf = state["momentum_buffer"]
-                buf *= momentum
-                buf += step
-                step = xp.multiply(buf, lr, out=step)
-            else:
-                step *= lr
-            x -= step
+        step = state["step"]
+        xp.add(step, 1, out=step)
+        g = grad_with_decay(xp, x, g, weight_decay, group["maximize"], scratch[1])
+        square_avg = state["square_avg"]
+        tmp = xp.multiply(g, g, out=scratch[0])
+        xp.multiply(tmp, 1 - alpha, out=tmp)
+        xp.multiply(square_avg, alpha, out=square_avg)
+        xp.add(square_avg, tmp, out=square_avg)
+        if group["centered"]:
+            grad_avg = lerp_(xp, state["grad_avg"], g, 1 - alpha, tmp)
+            tmp = xp.multiply(grad_avg, grad_avg, out=tmp)
+            avg = xp.sqrt(xp.subtract(square_avg, tmp, out=tmp), out=tmp)
+        else:
+            avg = xp.sqrt(square_avg, out=tmp)
+        xp.add(avg, eps, out=avg)
+        update = xp.divide(g, avg, out=avg)
+        if momentum > 0:
+            buf = state["momentum_buffer"]
+            xp.multiply(buf, momentum, out=buf)
+            xp.add(buf, update, out=buf)
+            update = xp.multiply(buf, as_dtype_of(xp, lr, x), out=update)
+        else:
+            xp.multiply(update, as_dtype_of(xp, lr, x), out=update)
+        xp.subtract(x, update, out=x)

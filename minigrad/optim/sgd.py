@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from minigrad.optim.optimizer import Optimizer, ParamsT, check_non_negative, grad_with_decay, params_with_grad
+from minigrad.optim.optimizer import Optimizer, ParamsT, Scratch, as_dtype_of, check_non_negative, grad_with_decay
 
 
 class SGD(Optimizer):
@@ -18,8 +18,9 @@ class SGD(Optimizer):
             g = g + momentum * b if nesterov else b
         p -= lr * g
 
-    Nesterov momentum needs ``momentum > 0`` and ``dampening == 0``. State per
-    parameter: ``momentum_buffer`` (an array shaped like the parameter) when momentum != 0.
+    lr is read from the device (a float64 0-d array, cast to p's dtype). Nesterov
+    momentum needs ``momentum > 0`` and ``dampening == 0``. State per parameter:
+    ``momentum_buffer`` (an array shaped like the parameter) when momentum != 0.
     """
 
     def __init__(self, params: ParamsT, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
@@ -41,26 +42,22 @@ class SGD(Optimizer):
     def _state_keys(self, group: dict[str, Any]) -> set[str]:
         return {"momentum_buffer"} if group["momentum"] != 0 else set()
 
-    def _update_group(self, group: dict[str, Any]) -> None:
-        lr, momentum, dampening = float(group["lr"]), float(group["momentum"]), float(group["dampening"])
-        weight_decay, nesterov, maximize = float(group["weight_decay"]), group["nesterov"], group["maximize"]
-        for p, x, g, xp in params_with_grad("SGD", group):
-            g, owned = grad_with_decay(x, g, weight_decay, maximize, xp)
-            if momentum != 0:
-                state = self.state[p]
-                buf = state.get("momentum_buffer")
-                if buf is None:
-                    state["momentum_buffer"] = buf = g if owned else g.copy()
-                    owned = False  # g is the buffer now
+    def _update(self, xp, x, g, state: dict[str, Any], group: dict[str, Any], lr, first: bool,
+                scratch: Scratch) -> None:
+        momentum, dampening = float(group["momentum"]), float(group["dampening"])
+        g = grad_with_decay(xp, x, g, float(group["weight_decay"]), group["maximize"], scratch[0])
+        if momentum != 0:
+            buf = state["momentum_buffer"]
+            if first:
+                xp.copyto(buf, g)
+            else:
+                xp.multiply(buf, momentum, out=buf)
+                if dampening == 0:
+                    xp.add(buf, g, out=buf)
                 else:
-                    buf *= momentum
-                    if dampening == 0:
-                        buf += g
-                    else:
-                        buf += xp.multiply(g, 1 - dampening, out=g if owned else None)
-                if nesterov:
-                    g = xp.add(g, xp.multiply(buf, momentum), out=g if owned else None)
-                    owned = True
-                else:
-                    g, owned = buf, False
-            x -= xp.multiply(g, lr, out=g if owned else None)
+                    xp.add(buf, xp.multiply(g, 1 - dampening, out=scratch[1]), out=buf)
+            if group["nesterov"]:
+                g = xp.add(g, xp.multiply(buf, momentum, out=scratch[1]), out=scratch[1])
+            else:
+                g = buf
+        xp.subtract(x, xp.multiply(g, as_dtype_of(xp, lr, x), out=scratch[1]), out=x)

@@ -128,9 +128,11 @@ class GraphedStep:
     to other code. Replays are launched on the caller's current stream.
 
     Everything the step reads from the host is frozen at capture: Python numbers
-    computed per call (a learning-rate schedule, a bias correction from a step
-    count kept as a Python int) replay with their capture-time values. Python code
-    in the step runs once during capture, executing no GPU work then.
+    computed per call replay with their capture-time values (minigrad's optimizers
+    and `minigrad.optim.lr_scheduler` keep step counts and learning rates on the
+    device for this reason). Python code in the step runs once during capture,
+    executing no GPU work then; the `on_replay` hooks it registers run before every
+    launch.
 
     Attributes: ``calls`` (steps run so far), ``graph`` (the cupy.cuda.Graph once
     captured, else None), ``outputs`` (what the captured call returned).

@@ -1,9 +1,8 @@
 """Adam (Kingma & Ba, 2015), with PyTorch's formulas and defaults."""
 from __future__ import annotations
 
+import math
 from typing import Any
-
-import numpy as np
 
 from minigrad.optim.optimizer import (Optimizer, ParamsT, Scratch, as_dtype_of, check_non_negative,
                                       check_unit_interval, grad_with_decay, lerp_)
@@ -60,11 +59,11 @@ class Adam(Optimizer):
         beta1, beta2 = float(group["betas"][0]), float(group["betas"][1])
         step = state["step"]
         xp.add(step, 1, out=step)
-        with np.errstate(divide="ignore"):  # eps / -0.0 = -inf on purpose when lr = 0 (see above)
-            neg_step_size = xp.negative(xp.divide(lr, xp.subtract(1, xp.power(beta1, step))))
-            nonzero_step_size = xp.subtract(neg_step_size, xp.equal(neg_step_size, 0))
-            sqrt_scale = xp.multiply(xp.power(xp.subtract(1, xp.power(beta2, step)), 0.5), nonzero_step_size)
-            eps_scaled = xp.divide(eps, neg_step_size)
+        neg_step_size = xp.negative(xp.divide(lr, xp.subtract(1, xp.power(beta1, step))))
+        lr_is_zero = xp.equal(neg_step_size, 0)
+        nonzero_step_size = xp.subtract(neg_step_size, lr_is_zero)  # -1 instead of -0 (see above)
+        sqrt_scale = xp.multiply(xp.power(xp.subtract(1, xp.power(beta2, step)), 0.5), nonzero_step_size)
+        eps_scaled = xp.where(lr_is_zero, -math.inf, xp.divide(eps, nonzero_step_size))
         m, v = state["exp_avg"], state["exp_avg_sq"]
         g = grad_with_decay(xp, x, g, weight_decay, group["maximize"], scratch[1])
         tmp = scratch[0]

@@ -76,3 +76,18 @@ def test_bad_arguments_raise(kwargs, message):
     assert message in str(info.value)
     with pytest.raises(TypeError, match="optimizer must be a minigrad.optim.Optimizer"):
         LinearLR(object())
+
+
+def test_adam_decayed_to_zero_lr_stays_put_without_nan():
+    """lr reaches exactly 0 on the device; elements whose gradient was always 0 (v = 0) must not turn NaN."""
+    x = minigrad.ones(3, requires_grad=True)
+    opt = optim.Adam([x], lr=0.1)
+    schedule = LinearLR(opt, start_factor=1.0, end_factor=0.0, total_iters=2)
+    for t in range(5):
+        x.grad = minigrad.tensor([0.0, 1.0, -1.0])
+        opt.step()
+        schedule.step()
+        if t == 1:
+            at_zero = x.numpy().copy()
+    assert np.isfinite(x.numpy()).all() and x.numpy()[0] == 1.0
+    np.testing.assert_array_equal(x.numpy(), at_zero)

@@ -36,7 +36,9 @@ def is_capturing() -> bool:
 
 
 def on_replay(hook: Callable[[], None]) -> None:
-    """While capturing, run ``hook()`` before every launch of the graph being captured.
+    """While capturing, run ``hook()`` before every later launch of the graph being captured.
+
+    (The launch right after the capture needs none: the step's Python code has just run.)
 
     Optimizers use it to refuse replays after their arrays were rebound (the graph would
     write to the old ones) and to copy a learning rate set between replays to the device.
@@ -157,9 +159,10 @@ class GraphedStep:
                 _check_outputs(out)
                 self.calls += 1
                 return out
-            self._on_side_stream(self._capture)
-        for hook in self._replay_hooks:
-            hook()
+            self._on_side_stream(self._capture)  # the step's Python code ran now: no hooks for this launch
+        else:
+            for hook in self._replay_hooks:
+                hook()
         self.graph.launch()  # on the caller's current stream
         self.calls += 1
         return self.outputs

@@ -267,3 +267,28 @@ def test_state_dict_round_trip_with_flat_buffers(config, monkeypatch):
     for a, b, c in zip(expected[-1], again[-1], resumed[-1]):
         np.testing.assert_array_equal(a, b)
         np.testing.assert_array_equal(a, c)
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("name", ["SGD", "RMSprop", "Adam"])
+def test_on_the_device_a_step_launches_a_few_kernels_per_buffer_and_never_syncs(name, standin):
+    """Workload A's critic (2-512-512-512-1): the whole-buffer step's launches do not grow with the
+    number of parameters; no sync and no host copy either way."""
+    kwargs = {"SGD": dict(lr=1e-3, momentum=0.9), "RMSprop": dict(lr=5e-5), "Adam": dict(lr=1e-4, betas=(0.5, 0.9))}
+    launches = {}
+    for flat in (True, False):
+        critic = nn.Sequential(nn.Linear(2, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 512),
+                               nn.ReLU(), nn.Linear(512, 1)).to("cuda").flat_(flat)
+        opt = getattr(optim, name)(critic.parameters(), **kwargs[name])
+        for p in critic.parameters():
+            p.grad = minigrad.randn(*p.shape, device="cuda")
+        opt.step()
+        with standin.record() as rec:
+            opt.step()
+            opt.zero_grad(set_to_none=False)
+            clamp_parameters_(critic, -0.01, 0.01)
+        assert not rec.syncs and not rec.copies, rec.summary()
+        launches[flat] = rec.n_launches
+    n_params = 8
+    assert launches[True] <= 32  # one buffer: ~10-25 for the step, 1 zeroing, 1 clamp
+    assert launches[False] >= n_params * (launches[True] - 2) / 2

@@ -20,6 +20,8 @@ settings.register_profile("ci", max_examples=50, deadline=None, derandomize=True
 settings.register_profile("dev", max_examples=40, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.register_profile("thorough", max_examples=300, deadline=None)
+settings.register_profile("gpu", max_examples=5, deadline=None, derandomize=True,  # scripts/gpu_check.sh
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.cuda)]

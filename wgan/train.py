@@ -36,7 +36,8 @@ import numpy as np
 import minigrad
 from minigrad import Tensor, optim
 from wgan import run_folder
-from wgan.algorithms.base import TERM_NAMES, Objective
+from wgan.algorithms.base import TERM_NAMES, Algorithm, Objective
+from wgan.device import DeviceNoise, DeviceStats, as_device_tensor, device_sampler, w_estimate_on_device
 from wgan.checkpoint import load_checkpoint, save_checkpoint
 from wgan.config import TrainConfig
 from wgan.models import build_models
@@ -110,6 +111,11 @@ class Trainer:
         self._interrupted = False
         self._elapsed = 0.0
         self._scores_reason_logged = False
+        self.on_device = self.device != "cpu"
+        if self.on_device:  # see wgan.device: no host traffic inside a step
+            self.device_noise = DeviceNoise(cfg.seed, self.device)
+            self._sample_real, self.data_path = device_sampler(self.dataset, self.device, self.device_noise, self.rng)
+            self._device_stats = DeviceStats(TrainingDiverged, TERM_NAMES)
 
     # ------------------------------------------------------------------ one iteration
     def critic_iterations(self, step: int) -> int:
@@ -118,10 +124,10 @@ class Trainer:
             return 100
         return self.config.n_critic
 
-    def _tensor(self, array: np.ndarray) -> Tensor:
+    def _tensor(self, array) -> Tensor:
         if self.device == "cpu":
             return Tensor._make(array, False)
-        return Tensor(array, device=self.device)
+        return as_device_tensor(array, self.device)
 
     def sample_noise(self, n: int, rng: np.random.Generator | None = None) -> np.ndarray:
         """z ~ N(0, I) of shape (n, z_dim), float32."""
@@ -135,7 +141,10 @@ class Trainer:
         return self._tensor(noise)
 
     def _read_logs(self, objective: Objective) -> dict:
-        """The objective's logged scalars as floats, stopping the run at the first non-finite one."""
+        """The objective's logged scalars as floats, stopping the run at the first non-finite one
+        (on a device: as device arrays, read and checked at log steps by `wgan.device.DeviceStats`)."""
+        if self.on_device:
+            return {key: value.data if isinstance(value, Tensor) else value for key, value in objective.logs.items()}
         stats = {}
         for key, value in objective.logs.items():
             stats[key] = value.item() if isinstance(value, Tensor) else float(value)
@@ -163,7 +172,10 @@ class Trainer:
         stats = self._read_logs(objective)
         self._update(objective, self._d_params, self.opt_d)
         algorithm.after_critic_step(critic)
-        stats["w_estimate"] = algorithm.w_estimate(objective.d_real.data, objective.d_fake.data)
+        if self.on_device and type(algorithm).w_estimate is Algorithm.w_estimate:
+            stats["w_estimate"] = w_estimate_on_device(objective.d_real.data, objective.d_fake.data)
+        else:
+            stats["w_estimate"] = algorithm.w_estimate(objective.d_real.data, objective.d_fake.data)
         return stats
 
     def generator_step(self, z: np.ndarray) -> dict:
@@ -181,14 +193,24 @@ class Trainer:
             for opt, lr in ((self.opt_g, cfg.lr_g), (self.opt_d, cfg.lr_d)):
                 for group in opt.param_groups:
                     group["lr"] = lr * frac
+        if self.on_device:
+            rng = self.device_noise
         for _ in range(self.critic_iterations(self.step)):
-            real = np.asarray(self.dataset.sample(B, rng), dtype=np.float32)
-            z = self.sample_noise(B)
+            if self.on_device:
+                real, z = self._sample_real(B), rng.standard_normal((B, cfg.z_dim), np.float32)
+            else:
+                real, z = np.asarray(self.dataset.sample(B, rng), dtype=np.float32), self.sample_noise(B)
             noise = self.algorithm.critic_noise(rng, real.shape)
             stats = self.critic_step(real, z, noise)
-        stats.update(self.generator_step(self.sample_noise(B)))
+        z = rng.standard_normal((B, cfg.z_dim), np.float32) if self.on_device else self.sample_noise(B)
+        stats.update(self.generator_step(z))
         self.step += 1
         return stats
+
+    def read_stats(self) -> dict[int, dict[str, float]]:
+        """On a device: the statistics of the steps since the last read, {step: {key: float}}, in one
+        transfer, raising TrainingDiverged at a non-finite one. On the CPU (checked every step): {}."""
+        return self._device_stats.read() if self.on_device else {}
 
     # ------------------------------------------------------------------ sampling and evaluation
     def sample(self, n: int, rng: np.random.Generator | None = None, batch: int = 1000) -> np.ndarray:
@@ -278,6 +300,7 @@ class Trainer:
             "minigrad_rng": minigrad.backend.get_rng_state(),
             "dataset_state": self.dataset.state_dict(),
             "elapsed": self._elapsed,
+            **({"device_noise": self.device_noise.state_dict()} if self.on_device else {}),
         }
 
     def save_checkpoint(self, path=None) -> Path:
@@ -299,6 +322,8 @@ class Trainer:
         self.rng.bit_generator.state = ckpt.meta["rng"]
         minigrad.backend.set_rng_state(ckpt.meta["minigrad_rng"])
         self.dataset.load_state_dict(ckpt.meta.get("dataset_state", {}))
+        if self.on_device and "device_noise" in ckpt.meta:
+            self.device_noise.load_state_dict(ckpt.meta["device_noise"])
         self.step = ckpt.step
         self._elapsed = float(ckpt.meta.get("elapsed", 0.0))
 
@@ -358,20 +383,26 @@ class Trainer:
                 start = time.perf_counter()
                 stats = self.train_step()
                 self._elapsed += time.perf_counter() - start
-                row = {"step": self.step, **stats, "time": round(self._elapsed, 4)}
                 done = self.step >= total
                 evaluated = bool(cfg.eval_every) and (self.step % cfg.eval_every == 0 or done)
+                logged = self.step % cfg.log_every == 0 or done or evaluated
+                if self.on_device:  # statistics stay on the device until a log step reads them all at once
+                    self._device_stats.add(self.step, stats)
+                    if logged or self._interrupted:
+                        stats = self.read_stats()[self.step]
+                row = {"step": self.step, **stats, "time": round(self._elapsed, 4)}
                 if evaluated:
                     row.update(self.evaluate())
                     if self.out_dir is not None and (evals % cfg.plot_every == 0 or done):
                         self.plot(run_folder.samples_figure(self.out_dir, self.step))
                     evals += 1
                     self._call("on_eval", self, self.step, row)
-                if self.step % cfg.log_every == 0 or done or evaluated:
+                if logged:
                     self.history.append(row)
                     self._append_row(row)
                 self._call("on_step", self, self.step, row)
-                bar.set_postfix(W=f"{stats['w_estimate']:.4f}", refresh=False)
+                if logged or not self.on_device:
+                    bar.set_postfix(W=f"{stats['w_estimate']:.4f}", refresh=False)
                 bar.update(1)
                 if self.out_dir is not None and cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0:
                     self._checkpoint()
@@ -398,6 +429,7 @@ class Trainer:
                                keys=tuple(metrics.plot_keys(self.history, self.dataset.kind)))
 
     def _checkpoint(self) -> None:
+        self.read_stats()  # the finiteness check first: a checkpoint never holds a diverged state
         self.save_checkpoint()
         self._write_metrics()
 

@@ -1,0 +1,92 @@
+"""Training on a device (the CuPy stand-in in CI): no host sync or copy inside a step, statistics read at
+log steps in one transfer, the NaN check there, and a resumed run equal to an uninterrupted one."""
+import numpy as np
+import pytest
+
+from wgan import TrainConfig, Trainer, TrainingDiverged
+from wgan.algorithms import ALGORITHMS
+from wgan.data import from_array, from_sampler
+
+pytestmark = pytest.mark.cuda
+
+
+def _small(**kw):
+    base = dict(dataset="8gaussians", algorithm="wgan-gp", preset="toy", width=16, depth=2, batch_size=16,
+                steps=4, eval_every=0, eval_samples=100, checkpoint_every=0, device="cuda", log_every=2)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def _one_step_counts(standin, trainer):
+    trainer.train_step()  # warm-up: optimizer state, spectral-norm buffers
+    with standin.record() as rec:
+        trainer.train_step()
+    return rec
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize("dataset", ["8gaussians", "25gaussians", "array"])
+def test_a_train_step_makes_no_sync_and_no_host_copy(standin, algorithm, dataset):
+    data = from_array(np.random.default_rng(0).standard_normal((500, 2)).astype(np.float32)) \
+        if dataset == "array" else None
+    trainer = Trainer(_small(algorithm=algorithm, **({} if data else {"dataset": dataset})), dataset=data)
+    rec = _one_step_counts(standin, trainer)
+    assert (len(rec.syncs), len(rec.copies)) == (0, 0), rec.summary()
+    assert trainer.data_path in ("device mixture", "device slices", "device gather")
+
+
+def test_a_host_sampler_costs_one_copy_per_batch_and_nothing_else(standin):
+    sampler = from_sampler(lambda n, rng: rng.standard_normal((n, 2)), (2,))
+    trainer = Trainer(_small(algorithm="wgan-clip", n_critic=3), dataset=sampler)
+    rec = _one_step_counts(standin, trainer)
+    assert trainer.data_path == "host sampler"
+    assert len(rec.syncs) == 0 and len(rec.copies) == 3, rec.summary()
+    assert all("wgan/device.py" in e.where for e in rec.copies)
+
+
+def test_statistics_are_read_at_log_steps_in_one_transfer(standin):
+    trainer = Trainer(_small(steps=4, log_every=2))
+    with standin.record() as rec:
+        history = trainer.fit()
+    reads = [e for e in rec.syncs if e.what == "get"]
+    assert [row["step"] for row in history] == [2, 4]
+    assert len(reads) == 2 and len(rec.syncs) == 2, rec.summary()  # one transfer per log step, nothing else
+    assert all(isinstance(row[k], float) and np.isfinite(row[k]) for row in history
+               for k in ("d_loss", "penalty", "grad_norm", "w_estimate", "g_loss"))
+
+
+
+def test_nan_is_found_at_the_log_step_naming_term_and_steps(tmp_path):
+    trainer = Trainer(_small(steps=6, log_every=3, out_dir=str(tmp_path), checkpoint_every=0))
+    trainer.fit(steps=3)
+    trainer.critic.parameters().__next__().data[...] = float("nan")  # poison between log steps
+    with pytest.raises(TrainingDiverged, match=r"step 4: the critic loss is nan .*statistics of steps 4-6"):
+        trainer.fit()
+
+
+def test_a_checkpoint_checks_first_and_never_holds_a_diverged_state(tmp_path):
+    trainer = Trainer(_small(steps=6, log_every=5, checkpoint_every=2, out_dir=str(tmp_path)))
+    trainer.fit(steps=2)
+    first = (tmp_path / "checkpoint.npz").read_bytes()
+    next(iter(trainer.critic.parameters())).data[...] = float("nan")
+    with pytest.raises(TrainingDiverged, match="step 3: the critic loss is nan"):
+        trainer.fit()
+    assert (tmp_path / "checkpoint.npz").read_bytes() == first
+
+
+def test_resumed_device_run_reproduces_an_uninterrupted_one(tmp_path):
+    whole = Trainer(_small(steps=4, out_dir=str(tmp_path / "whole"), checkpoint_every=2))
+    whole.fit()
+    part = Trainer(_small(steps=2, out_dir=str(tmp_path / "part"), checkpoint_every=2))
+    part.fit()
+    resumed = Trainer.resume(tmp_path / "part", steps=4)
+    resumed.fit()
+    for a, b in zip(list(whole.generator.parameters()) + list(whole.critic.parameters()),
+                    list(resumed.generator.parameters()) + list(resumed.critic.parameters())):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert whole.device_noise.state_dict() == resumed.device_noise.state_dict()
+
+
+def test_the_cpu_keeps_its_numpy_streams():
+    cpu = Trainer(_small(device="cpu"))
+    assert not cpu.on_device and not hasattr(cpu, "device_noise")

@@ -9,8 +9,8 @@
    measured inside the trials) / trials, which also counts idle workers at the end; plus the round
    trip of a no-op task (submit to result), median of 20.
 2. Full-size robustness trial: seconds per generator iteration of `--archs` architectures drawn from
-   the paper's space (`wgan.robustness.PAPER_SPACE`) under GAN and WGAN-GP (median of 2 iterations
-   after one warm-up), times `wgan.robustness.FULL_STEPS`, plus one evaluation; projected wall time
+   the paper's space (`wgan.reproductions.robustness.PAPER_SPACE`) under GAN and WGAN-GP (median of 2 iterations
+   after one warm-up), times `wgan.reproductions.robustness.FULL_STEPS`, plus one evaluation; projected wall time
    of 200 architectures x 2 methods on 1, 8 and 64 workers = 400 × mean trial seconds / workers.
 
 Writes benchmarks/results/dask_sweep.json. Usage:
@@ -77,7 +77,7 @@ def sweep_once(workers: int, trials: int, steps: int) -> dict:
 def full_size_trial(archs: int, samples: int = 1000) -> dict:
     import minigrad
     from wgan import TrainConfig, Trainer
-    from wgan.robustness import FULL_STEPS, METHODS, PAPER_SPACE, _config, draw_architectures
+    from wgan.reproductions.robustness import FULL_STEPS, METHODS, PAPER_SPACE, _config, draw_architectures
 
     minigrad.set_num_threads(1)
     per_method: dict[str, list[float]] = {m: [] for m in METHODS}

@@ -92,10 +92,9 @@ def test_tiny_sweep_end_to_end(cluster, tmp_path, capsys):
     assert csv_lines[0].startswith("trial,config_index,seed_index,seed,gp_lambda,status,w1,") and len(csv_lines) == 5
     report = (out / "report.md").read_text()
     assert "| 0 | 0.1 |" in report and "2/2" in report and (out / "report.png").stat().st_size > 10_000
-    # each trial is an ordinary run folder: eval and plot work on it
-    capsys.readouterr()
-    assert cli.main(["eval", str(out / "trials" / "0002")]) == 0
-    assert json.loads(capsys.readouterr().out)["step"] == 6
+    # each trial is an ordinary run folder: `wgan plot` reads it (the resume path is the half-finished test's)
+    assert cli.main(["plot", str(out / "trials" / "0002"), "--out", str(tmp_path / "trial2.png")]) == 0
+    assert (tmp_path / "trial2.png").is_file()
     assert cli.main(["sweep", "--report", str(out)]) == 0
     assert "Sweep report: w1" in capsys.readouterr().out
 
@@ -194,6 +193,14 @@ def _cuda_available() -> bool:
     import minigrad
 
     return minigrad.cuda_is_available()
+
+
+def test_plug_in_algorithms_are_imported_on_the_workers_by_import_path(cluster, tmp_path):
+    data = spec(seeds=1, grid={"algorithm": ["wgan-gp", "tests.wgan.sweep_plugin:HalfPenaltyGP"]})
+    rows = run_sweep(data, tmp_path / "sweep", scheduler=cluster, progress=False, report=False)
+    assert [r["status"] for r in rows] == ["ok", "ok"], rows
+    config = json.loads((tmp_path / "sweep" / "trials" / "0001" / "config.json").read_text())
+    assert config["gp_lambda"] == 0.05 and "penalty" in rows[1]["metrics"]  # the plug-in's toy preset
 
 
 def test_other_folders_and_other_sweeps_are_refused(cluster, tmp_path):

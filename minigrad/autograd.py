@@ -1,4 +1,5 @@
-"""The autodiff core: `Function`, grad mode, and the reverse-mode graph walk.
+"""The autodiff core: `Function`, grad mode, and the reverse-mode graph walk behind
+`backward` and `grad`.
 
 A `Function` turns input Tensors into output Tensors. Its `forward` works on raw
 arrays (numpy or cupy); its `backward` receives the output gradients as Tensors and
@@ -13,12 +14,12 @@ is freed by reference counting as soon as the last output is dropped.
 from __future__ import annotations
 
 import weakref
-from typing import TYPE_CHECKING, Callable
+from typing import Any, Callable, Sequence, TypeVar
 
 from minigrad.backend import array_module, device_of
+from minigrad.tensor import Tensor, TensorLike, is_floating
 
-if TYPE_CHECKING:
-    from minigrad.tensor import Tensor
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class GradMode:
@@ -34,22 +35,22 @@ class _SetGradMode:
         self.mode = mode
         self._previous: list[bool] = []
 
-    def __enter__(self):
+    def __enter__(self) -> None:
         self._previous.append(GradMode.enabled)
         GradMode.enabled = self.mode
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         GradMode.enabled = self._previous.pop()
 
-    def __call__(self, fn: Callable) -> Callable:
+    def __call__(self, fn: F) -> F:
         mode = self.mode
 
-        def wrapper(*args, **kwargs):
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
             with _SetGradMode(mode):
                 return fn(*args, **kwargs)
 
         wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
-        return wrapper
+        return wrapper  # type: ignore[return-value]
 
 
 def no_grad() -> _SetGradMode:
@@ -63,6 +64,7 @@ def enable_grad() -> _SetGradMode:
 
 
 def is_grad_enabled() -> bool:
+    """Whether operations are being recorded (False inside ``no_grad``)."""
     return GradMode.enabled
 
 
@@ -76,8 +78,12 @@ class Function:
     """
 
     __slots__ = ("inputs", "outputs", "generation", "needs_input_grad", "__dict__")
+    inputs: tuple[Tensor, ...] | None
+    outputs: tuple[weakref.ref[Tensor], ...]
+    generation: int
+    needs_input_grad: tuple[bool, ...]
 
-    def __call__(self, *inputs: "Tensor"):
+    def __call__(self, *inputs: Tensor) -> Any:
         # The hot path of every op: kept free of generator expressions and helper calls.
         if len(inputs) == 1:
             x = inputs[0]
@@ -97,7 +103,7 @@ class Function:
                     generation = x.generation
             outputs = self.forward(*arrays)
             record = record and GradMode.enabled
-        make = TENSOR_TYPE[0]._make
+        make = Tensor._make
         if type(outputs) is not tuple:
             out = make(outputs, record)
             if record:
@@ -121,10 +127,10 @@ class Function:
     def name(self) -> str:
         return type(self).__name__
 
-    def forward(self, *arrays):
+    def forward(self, *arrays: Any) -> Any:
         raise NotImplementedError(f"{self.name}.forward is not defined")
 
-    def backward(self, *grad_outputs):
+    def backward(self, *grad_outputs: Tensor) -> Any:
         raise RuntimeError(
             f"{self.name} has no derivative: it cannot be differentiated"
             " (differentiating a gradient through it needs a second derivative it does not have)"
@@ -137,10 +143,7 @@ class Function:
             self.__dict__.clear()
 
 
-TENSOR_TYPE: list = []  # [Tensor], filled in by minigrad.tensor (avoids a circular import)
-
-
-def _raise_device_mismatch(fn: Function, arrays) -> None:
+def _raise_device_mismatch(fn: Function, arrays: Sequence[Any]) -> None:
     devices = sorted({device_of(x) for x in arrays})
     raise RuntimeError(
         f"{fn.name}: inputs are on different devices ({' and '.join(devices)}); "
@@ -149,7 +152,7 @@ def _raise_device_mismatch(fn: Function, arrays) -> None:
 
 
 # ----------------------------------------------------------------------------- graph walk
-def _ordered_functions(roots) -> list[Function]:
+def _ordered_functions(roots: Sequence[Tensor]) -> list[Function]:
     """Every Function reachable from `roots`, latest generation first.
 
     A Function's generation exceeds that of every Function producing its inputs, so
@@ -175,9 +178,9 @@ def _ordered_functions(roots) -> list[Function]:
     return order
 
 
-def _needed_functions(functions: list[Function], targets: dict) -> set:
+def _needed_functions(functions: list[Function], targets: dict[int, Tensor]) -> set[Function]:
     """The Functions from which some target can be reached (only these are walked)."""
-    needed: set = set()
+    needed: set[Function] = set()
     for fn in reversed(functions):  # earliest generation first
         for x in fn.inputs:
             if id(x) in targets or (x.creator is not None and x.creator in needed):
@@ -186,7 +189,8 @@ def _needed_functions(functions: list[Function], targets: dict) -> set:
     return needed
 
 
-def run_backward(roots, root_grads, targets: dict | None, retain_graph: bool, create_graph: bool) -> dict:
+def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor], targets: dict[int, Tensor] | None,
+                 retain_graph: bool, create_graph: bool) -> dict[int, tuple[Tensor, Tensor]]:
     """Propagate `root_grads` from `roots` back through the graph.
 
     With `targets` (a dict id -> Tensor) only the paths that reach a target are walked,
@@ -200,7 +204,8 @@ def run_backward(roots, root_grads, targets: dict | None, retain_graph: bool, cr
         needed = _needed_functions(functions, targets)
         functions = [fn for fn in functions if fn in needed]
     keep = targets if targets is not None else {}
-    grads: dict[int, tuple] = {}  # id(tensor) -> (tensor, gradient): holding the tensor keeps its id unique
+    # id(tensor) -> (tensor, gradient): holding the tensor keeps its id unique
+    grads: dict[int, tuple[Tensor, Tensor]] = {}
     reached = dict(targets) if targets is not None else {}
     for root, g in zip(roots, root_grads):
         _accumulate(grads, root, g)
@@ -243,7 +248,7 @@ def run_backward(roots, root_grads, targets: dict | None, retain_graph: bool, cr
     return {key: grads[key] for key in reached if key in grads}
 
 
-def _output_grads(fn: Function, grads: dict, keep: dict):
+def _output_grads(fn: Function, grads: dict, keep: dict) -> tuple[Tensor, ...] | None:
     """The gradients of a multi-output Function's outputs (zeros for those that got none)."""
     gys = []
     for ref in fn.outputs:
@@ -255,11 +260,113 @@ def _output_grads(fn: Function, grads: dict, keep: dict):
     return tuple(_zeros_like(ref()) if g is None else g for g, ref in zip(gys, fn.outputs))
 
 
-def _accumulate(grads: dict, x, g) -> None:
+def _accumulate(grads: dict, x: Tensor, g: Tensor) -> None:
     key = id(x)
     previous = grads.get(key)
     grads[key] = (x, g if previous is None else previous[1] + g)
 
 
-def _zeros_like(y):
-    return TENSOR_TYPE[0]._make(array_module(y.data).zeros(y.shape, y.dtype), False)
+def _zeros_like(y: Tensor) -> Tensor:
+    return Tensor._make(array_module(y.data).zeros(y.shape, y.dtype))
+
+
+# ----------------------------------------------------------------------------- the public entry points
+def backward(output: Tensor, gradient: TensorLike = None, retain_graph: bool | None = None,
+             create_graph: bool = False) -> None:
+    """Accumulate d(output)/d(leaf) into every leaf's ``.grad`` (``output.backward()``).
+
+    ``gradient`` is the upstream gradient (required unless `output` has one element).
+    The graph is freed afterwards unless ``retain_graph`` or ``create_graph``.
+    """
+    if retain_graph is None:
+        retain_graph = create_graph
+    if not output.requires_grad:
+        raise RuntimeError(
+            f"backward(): tensor of shape {output.shape} does not require grad and has no grad_fn"
+        )
+    root_grad = _root_gradient(output, gradient, "backward()")
+    grads = run_backward([output], [root_grad], None, retain_graph, create_graph)
+    owned: set[int] = {id(root_grad.data)}
+    for leaf, g in grads.values():
+        if leaf.grad is not None:
+            leaf.grad = leaf.grad + g if create_graph else Tensor._make(leaf.grad.data + g.data)
+        else:
+            leaf.grad = g if create_graph else _unshared(g, owned)
+
+
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
+         grad_outputs: TensorLike | Sequence[TensorLike] = None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool = False) -> tuple[Tensor | None, ...]:
+    """The gradients of `outputs` with respect to `inputs`, as in ``torch.autograd.grad``.
+
+    Walks only the paths from `outputs` that reach `inputs` and writes no ``.grad``.
+    Returns a tuple with one Tensor per input (None for an unused input when
+    ``allow_unused``). With ``create_graph=True`` the result can be differentiated again.
+    """
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    grad_outputs = [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
+    if retain_graph is None:
+        retain_graph = create_graph
+    _check_grad_arguments(outputs, inputs)
+    root_grads = [_root_gradient(y, g, "grad") for y, g in zip(outputs, grad_outputs)]
+    targets = {id(x): x for x in inputs}
+    grads = run_backward(outputs, root_grads, targets, retain_graph, create_graph)
+    result: list[Tensor | None] = []
+    owned = {id(g.data) for g in root_grads}
+    for i, x in enumerate(inputs):
+        g = grads[id(x)][1] if id(x) in grads else None
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                f"grad: inputs[{i}] (shape {x.shape}) was not used to compute the outputs; "
+                "pass allow_unused=True to get None for it"
+            )
+        if g is not None and not create_graph:
+            g = _unshared(g, owned)
+        result.append(g)
+    return tuple(result)
+
+
+def _check_grad_arguments(outputs: list[Tensor], inputs: list[Tensor]) -> None:
+    for i, x in enumerate(inputs):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"grad: inputs[{i}] is a {type(x).__name__}, not a Tensor")
+        if not is_floating(x.dtype):
+            raise TypeError(f"grad: inputs[{i}] has dtype {x.dtype}; only floating-point tensors have gradients")
+        if not x.requires_grad:
+            raise RuntimeError(f"grad: inputs[{i}] (shape {x.shape}) does not require grad")
+    for i, y in enumerate(outputs):
+        if not y.requires_grad:
+            raise RuntimeError(f"grad: outputs[{i}] (shape {y.shape}) does not require grad and has no grad_fn")
+
+
+def _root_gradient(output: Tensor, gradient: TensorLike, where: str) -> Tensor:
+    if gradient is None:
+        if output.size != 1:
+            raise RuntimeError(
+                f"{where}: grad can be implicitly created only for an output with one element, "
+                f"got shape {output.shape}; pass a gradient of that shape"
+            )
+        return Tensor._make(array_module(output.data).ones(output.shape, output.dtype))
+    if not isinstance(gradient, Tensor):
+        gradient = Tensor(gradient, dtype=output.dtype, device=output.device)
+    if gradient.shape != output.shape:
+        raise RuntimeError(
+            f"{where}: gradient has shape {gradient.shape} but the output has shape {output.shape}"
+        )
+    if gradient.device != output.device:
+        raise RuntimeError(f"{where}: gradient is on {gradient.device} but the output is on {output.device}")
+    return gradient
+
+
+def _unshared(g: Tensor, owned: set[int]) -> Tensor:
+    """`g` detached, copied if its array is a view or already handed out (no aliasing)."""
+    array = g.data
+    if array.base is not None or id(array) in owned:
+        array = array.copy()
+    owned.add(id(array))
+    return Tensor._make(array)

@@ -11,7 +11,8 @@ from typing import Callable, Sequence
 import numpy as np
 
 from minigrad.backend import array_module
-from minigrad.tensor import Tensor, grad, is_floating
+from minigrad.autograd import grad
+from minigrad.tensor import Tensor, is_floating
 
 
 class GradcheckError(AssertionError):

@@ -1,71 +1,91 @@
-"""`Tensor`: an n-d array on the CPU (NumPy) or a GPU (CuPy) that records how it was made."""
+"""`Tensor`: an n-d array on the CPU (NumPy) or a GPU (CuPy) that records how it was made.
+
+This module is the data container. The graph walk (``backward``, ``grad``) lives in
+`minigrad.autograd` and the operations in `minigrad.ops`; the methods here are one-line
+doors into them, declared on the class so that readers and type checkers see them.
+"""
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
 
-from minigrad import autograd, backend
+from minigrad import backend
+from minigrad.types import DeviceLike, DTypeLike, Scalar
 
 float32, float64, int32, int64, bool_ = np.float32, np.float64, np.int32, np.int64, np.bool_
 _DEFAULT_FLOAT = np.dtype(np.float32)
 
+TensorLike = Any  # a Tensor, a Python number, or an array (scalars and arrays become constants)
 
-def is_floating(dtype) -> bool:
+
+def is_floating(dtype: DTypeLike) -> bool:
     return np.dtype(dtype).kind == "f"
+
+
+def as_array(data: Any, dtype: DTypeLike = None, device: DeviceLike = None, copy: bool = True) -> Any:
+    """`data` (a Tensor, array, number or nested list) as an array on `device`.
+
+    Arrays keep their dtype unless told; Python floats become the default float32.
+    With ``copy=False`` an array already of that dtype and device is returned as is.
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    if device is not None:
+        device = backend.normalize_device(device)
+    elif hasattr(data, "dtype"):
+        device = backend.device_of(data)
+    else:
+        device = "cpu"
+    xp = backend.xp_for(device)
+    if hasattr(data, "dtype"):  # a numpy/cupy array or scalar
+        moved = backend.to_device(data, device)
+        array = xp.array(moved, dtype=dtype) if copy and moved is data else xp.asarray(moved, dtype=dtype)
+    else:  # Python numbers and nested lists
+        array = np.array(data, dtype=dtype)
+        if dtype is None and array.dtype.kind == "f":
+            array = array.astype(_DEFAULT_FLOAT)
+        array = xp.asarray(array)
+    if array.dtype.kind not in "fiub":
+        raise TypeError(f"tensor: unsupported dtype {array.dtype} (expected a float, int or bool array)")
+    return array
 
 
 class Tensor:
     """An array plus the Function that produced it.
 
     Attributes: ``data`` (the numpy/cupy array), ``requires_grad``, ``grad`` (a Tensor
-    filled in by ``backward``), ``creator`` (the producing Function, None for leaves).
+    filled in by ``backward``), ``creator`` (the producing Function, None for leaves) and
+    ``generation`` (its depth in the graph, which orders the backward walk).
     """
 
     __slots__ = ("data", "requires_grad", "grad", "creator", "generation", "__weakref__")
     __array_priority__ = 1000  # numpy defers `ndarray op Tensor` to the Tensor
 
-    def __init__(self, data: Any, dtype=None, device=None, requires_grad: bool = False):
-        if isinstance(data, Tensor):
-            data = data.data
-        if device is not None:
-            device = backend.normalize_device(device)
-        elif hasattr(data, "dtype"):
-            device = backend.device_of(data)
-        else:
-            device = "cpu"
-        xp = backend.xp_for(device)
-        if hasattr(data, "dtype"):  # a numpy/cupy array or scalar keeps its dtype unless told
-            array = xp.array(backend.to_device(data, device), dtype=dtype)
-        else:  # Python numbers and nested lists: floats become the default float32
-            array = np.array(data, dtype=dtype)
-            if dtype is None and array.dtype.kind == "f":
-                array = array.astype(_DEFAULT_FLOAT)
-            array = xp.asarray(array)
-        if array.dtype.kind not in "fiub":
-            raise TypeError(f"tensor: unsupported dtype {array.dtype} (expected a float, int or bool array)")
-        self.data = array
-        self.grad: Tensor | None = None
-        self.creator = None
-        self.generation = 0
-        self.requires_grad = False
+    def __init__(self, data: Any, dtype: DTypeLike = None, device: DeviceLike = None,
+                 requires_grad: bool = False):
+        self._set_fields(as_array(data, dtype, device))
         if requires_grad:
             self.requires_grad_(True)
 
+    def _set_fields(self, array: Any, requires_grad: bool = False) -> None:
+        """The one place a Tensor's fields are set up (`__init__`, `_make`, `Parameter`)."""
+        self.data = np.asarray(array) if isinstance(array, np.generic) else array
+        self.requires_grad = requires_grad
+        self.grad: Tensor | None = None
+        self.creator: Any = None  # the Function that made this tensor
+        self.generation = 0
+
     @classmethod
-    def _make(cls, array, requires_grad: bool) -> "Tensor":
-        """Wrap an array without copying (the hot path used by every op)."""
+    def _make(cls, array: Any, requires_grad: bool = False) -> Tensor:
+        """Wrap an array without copying or checking (the hot path used by every op)."""
         t = object.__new__(cls)
-        t.data = np.asarray(array) if isinstance(array, np.generic) else array
-        t.requires_grad = requires_grad
-        t.grad = None
-        t.creator = None
-        t.generation = 0
+        t._set_fields(array, requires_grad)
         return t
 
     # ------------------------------------------------------------------ properties
     @property
-    def shape(self) -> tuple:
+    def shape(self) -> tuple[int, ...]:
         return self.data.shape
 
     @property
@@ -88,16 +108,12 @@ class Tensor:
     def is_leaf(self) -> bool:
         return self.creator is None
 
-    @property
-    def T(self) -> "Tensor":
-        return _ops.transpose(self)
-
     def __len__(self) -> int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self.shape[0]
 
-    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if requires_grad and not is_floating(self.dtype):
             raise TypeError(
                 f"only floating-point tensors can require gradients, got dtype {self.dtype} "
@@ -109,11 +125,11 @@ class Tensor:
         return self
 
     # ------------------------------------------------------------------ conversion
-    def detach(self) -> "Tensor":
+    def detach(self) -> Tensor:
         """The same data (shared, not copied), cut from the graph."""
-        return Tensor._make(self.data, False)
+        return Tensor._make(self.data)
 
-    def item(self):
+    def item(self) -> Scalar:
         if self.size != 1:
             raise ValueError(f"item(): only a tensor with one element can be converted, got shape {self.shape}")
         return self.data.item()
@@ -122,31 +138,31 @@ class Tensor:
         """A NumPy array of the data (copied from the GPU for CUDA tensors)."""
         return backend.to_device(self.data, "cpu")
 
-    def tolist(self):
+    def tolist(self) -> Any:
         return self.numpy().tolist()
 
-    def to(self, device=None, dtype=None) -> "Tensor":
+    def to(self, device: DeviceLike = None, dtype: DTypeLike = None) -> Tensor:
         """Copy to another device and/or dtype; differentiable (the gradient comes back)."""
         out = self
         if dtype is not None and np.dtype(dtype) != self.dtype:
-            out = _ops.astype(out, dtype)
+            out = ops.astype(out, dtype)
         if device is not None and backend.normalize_device(device) != out.device:
-            out = _ops.to_device(out, backend.normalize_device(device))
+            out = ops.copy_to_device(out, backend.normalize_device(device))
         return out
 
-    def cpu(self) -> "Tensor":
+    def cpu(self) -> Tensor:
         return self.to("cpu")
 
-    def cuda(self) -> "Tensor":
+    def cuda(self) -> Tensor:
         return self.to("cuda")
 
-    def float(self) -> "Tensor":
+    def float(self) -> Tensor:
         return self.to(dtype=np.float32)
 
-    def double(self) -> "Tensor":
+    def double(self) -> Tensor:
         return self.to(dtype=np.float64)
 
-    def __array__(self, dtype=None, copy=None):
+    def __array__(self, dtype: DTypeLike = None, copy: bool | None = None) -> np.ndarray:
         if self.device != "cpu":
             raise TypeError("a CUDA tensor cannot be converted to a NumPy array implicitly: call .numpy()")
         return self.data if dtype is None else self.data.astype(dtype)
@@ -171,107 +187,92 @@ class Tensor:
 
     __hash__ = object.__hash__
 
-    # ------------------------------------------------------------------ autodiff
-    def backward(self, gradient: "Tensor | None" = None, retain_graph: bool | None = None,
+    # ------------------------------------------------------------------ autodiff (minigrad.autograd)
+    def backward(self, gradient: TensorLike = None, retain_graph: bool | None = None,
                  create_graph: bool = False) -> None:
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
-
-        ``gradient`` is the upstream gradient (required unless self has one element).
-        The graph is freed afterwards unless ``retain_graph`` or ``create_graph``.
-        """
-        if retain_graph is None:
-            retain_graph = create_graph
-        if not self.requires_grad:
-            raise RuntimeError(
-                f"backward(): tensor of shape {self.shape} does not require grad and has no grad_fn"
-            )
-        root_grad = _root_gradient(self, gradient, "backward()")
-        grads = autograd.run_backward([self], [root_grad], None, retain_graph, create_graph)
-        owned: set = {id(root_grad.data)}
-        for leaf, g in grads.values():
-            if leaf.grad is not None:
-                leaf.grad = leaf.grad + g if create_graph else Tensor._make(leaf.grad.data + g.data, False)
-            else:
-                leaf.grad = g if create_graph else _unshared(g, owned)
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``; see `minigrad.autograd.backward`."""
+        autograd.backward(self, gradient, retain_graph, create_graph)
 
     def zero_grad_(self) -> None:
         self.grad = None
 
-    # operators are installed by minigrad.ops (see the bottom of minigrad/ops/__init__.py)
+    # ------------------------------------------------------------------ operators (minigrad.ops)
+    def __add__(self, other: TensorLike) -> Tensor: return ops.add(self, other)
+    def __radd__(self, other: TensorLike) -> Tensor: return ops.add(other, self)
+    def __sub__(self, other: TensorLike) -> Tensor: return ops.sub(self, other)
+    def __rsub__(self, other: TensorLike) -> Tensor: return ops.sub(other, self)
+    def __mul__(self, other: TensorLike) -> Tensor: return ops.mul(self, other)
+    def __rmul__(self, other: TensorLike) -> Tensor: return ops.mul(other, self)
+    def __truediv__(self, other: TensorLike) -> Tensor: return ops.div(self, other)
+    def __rtruediv__(self, other: TensorLike) -> Tensor: return ops.div(other, self)
+    def __pow__(self, other: TensorLike) -> Tensor: return ops.pow(self, other)
+    def __rpow__(self, other: TensorLike) -> Tensor: return ops.pow(other, self)
+    def __matmul__(self, other: Tensor) -> Tensor: return ops.matmul(self, other)
+    def __rmatmul__(self, other: Tensor) -> Tensor: return ops.matmul(other, self)
+    def __neg__(self) -> Tensor: return ops.neg(self)
+    def __pos__(self) -> Tensor: return self
+    def __abs__(self) -> Tensor: return ops.abs(self)
+    def __getitem__(self, index: Any) -> Tensor: return ops.getitem(self, index)
+    # comparisons give boolean tensors that carry no gradient
+    def __lt__(self, other: TensorLike) -> Tensor: return ops.lt(self, other)
+    def __le__(self, other: TensorLike) -> Tensor: return ops.le(self, other)
+    def __gt__(self, other: TensorLike) -> Tensor: return ops.gt(self, other)
+    def __ge__(self, other: TensorLike) -> Tensor: return ops.ge(self, other)
+    def __eq__(self, other: TensorLike) -> Tensor: return ops.eq(self, other)  # type: ignore[override]
+    def __ne__(self, other: TensorLike) -> Tensor: return ops.ne(self, other)  # type: ignore[override]
+
+    def exp(self) -> Tensor: return ops.exp(self)
+    def log(self) -> Tensor: return ops.log(self)
+    def sqrt(self) -> Tensor: return ops.sqrt(self)
+    def sin(self) -> Tensor: return ops.sin(self)
+    def cos(self) -> Tensor: return ops.cos(self)
+    def tanh(self) -> Tensor: return ops.tanh(self)
+    def sigmoid(self) -> Tensor: return ops.sigmoid(self)
+    def relu(self) -> Tensor: return ops.relu(self)
+    def softplus(self, beta: float = 1.0) -> Tensor: return ops.softplus(self, beta)
+    def abs(self) -> Tensor: return ops.abs(self)
+    def pow(self, exponent: TensorLike) -> Tensor: return ops.pow(self, exponent)
+    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor: return ops.clamp(self, min, max)
+    clip = clamp
+    def matmul(self, other: Tensor) -> Tensor: return ops.matmul(self, other)
+    def astype(self, dtype: DTypeLike) -> Tensor: return ops.astype(self, dtype)
+
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor: return ops.sum(self, axis, keepdims)
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor: return ops.mean(self, axis, keepdims)
+    def var(self, axis: Any = None, keepdims: bool = False, correction: int = 1) -> Tensor:
+        return ops.var(self, axis, keepdims, correction)
+    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor: return ops.max(self, axis, keepdims)
+    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor: return ops.min(self, axis, keepdims)
+    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor: return ops.logsumexp(self, axis, keepdims)
+
+    def reshape(self, *shape: Any) -> Tensor: return ops.reshape(self, *shape)
+    view = reshape
+    def transpose(self, *axes: int) -> Tensor: return ops.transpose(self, *axes)
+    @property
+    def T(self) -> Tensor: return ops.transpose(self)
+    def permute(self, *axes: Any) -> Tensor: return ops.permute(self, *axes)
+    def broadcast_to(self, shape: tuple[int, ...]) -> Tensor: return ops.broadcast_to(self, shape)
+    def expand(self, *shape: Any) -> Tensor: return ops.expand(self, *shape)
+    def squeeze(self, axis: Any = None) -> Tensor: return ops.squeeze(self, axis)
+    def unsqueeze(self, axis: int) -> Tensor: return ops.unsqueeze(self, axis)
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor: return ops.flatten(self, start_dim, end_dim)
+
+    # ------------------------------------------------------------------ in place, outside the graph
+    # For what is done to parameters and buffers under `minigrad.no_grad()` (weight clipping,
+    # EMA, power-iteration vectors); see minigrad/ops/inplace.py. Each returns `self`.
+    def add_(self, other: TensorLike, alpha: float = 1.0) -> Tensor: return ops.inplace.add_(self, other, alpha)
+    def sub_(self, other: TensorLike, alpha: float = 1.0) -> Tensor: return ops.inplace.add_(self, other, -alpha)
+    def mul_(self, other: TensorLike) -> Tensor: return ops.inplace.mul_(self, other)
+    def div_(self, other: TensorLike) -> Tensor: return ops.inplace.div_(self, other)
+    def lerp_(self, end: TensorLike, weight: float) -> Tensor: return ops.inplace.lerp_(self, end, weight)
+    def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
+        return ops.inplace.clamp_(self, min, max)
+    def copy_(self, src: TensorLike) -> Tensor: return ops.inplace.copy_(self, src)
+    def fill_(self, value: float) -> Tensor: return ops.inplace.fill_(self, value)
+    def zero_(self) -> Tensor: return ops.inplace.fill_(self, 0)
 
 
-def _unshared(g: Tensor, owned: set) -> Tensor:
-    """`g` detached, copied if its array is a view or already handed out (no aliasing)."""
-    array = g.data
-    if array.base is not None or id(array) in owned:
-        array = array.copy()
-    owned.add(id(array))
-    return Tensor._make(array, False)
-
-
-def _root_gradient(output: Tensor, gradient, where: str) -> Tensor:
-    if gradient is None:
-        if output.size != 1:
-            raise RuntimeError(
-                f"{where}: grad can be implicitly created only for an output with one element, "
-                f"got shape {output.shape}; pass a gradient of that shape"
-            )
-        xp = backend.array_module(output.data)
-        return Tensor._make(xp.ones(output.shape, output.dtype), False)
-    if not isinstance(gradient, Tensor):
-        gradient = Tensor(gradient, dtype=output.dtype, device=output.device)
-    if gradient.shape != output.shape:
-        raise RuntimeError(
-            f"{where}: gradient has shape {gradient.shape} but the output has shape {output.shape}"
-        )
-    if gradient.device != output.device:
-        raise RuntimeError(f"{where}: gradient is on {gradient.device} but the output is on {output.device}")
-    return gradient
-
-
-def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
-         create_graph: bool = False, allow_unused: bool = False) -> tuple:
-    """The gradients of `outputs` with respect to `inputs`, as in ``torch.autograd.grad``.
-
-    Walks only the paths from `outputs` that reach `inputs` and writes no ``.grad``.
-    Returns a tuple with one Tensor per input (None for an unused input when
-    ``allow_unused``). With ``create_graph=True`` the result can be differentiated again.
-    """
-    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    single_input = isinstance(inputs, Tensor)
-    inputs = [inputs] if single_input else list(inputs)
-    if grad_outputs is None or isinstance(grad_outputs, Tensor):
-        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
-    if len(grad_outputs) != len(outputs):
-        raise ValueError(f"grad: {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
-    if retain_graph is None:
-        retain_graph = create_graph
-    for i, x in enumerate(inputs):
-        if not isinstance(x, Tensor):
-            raise TypeError(f"grad: inputs[{i}] is a {type(x).__name__}, not a Tensor")
-        if not is_floating(x.dtype):
-            raise TypeError(f"grad: inputs[{i}] has dtype {x.dtype}; only floating-point tensors have gradients")
-        if not x.requires_grad:
-            raise RuntimeError(f"grad: inputs[{i}] (shape {x.shape}) does not require grad")
-    for i, y in enumerate(outputs):
-        if not y.requires_grad:
-            raise RuntimeError(f"grad: outputs[{i}] (shape {y.shape}) does not require grad and has no grad_fn")
-    root_grads = [_root_gradient(y, g, "grad") for y, g in zip(outputs, grad_outputs)]
-    targets = {id(x): x for x in inputs}
-    grads = autograd.run_backward(outputs, root_grads, targets, retain_graph, create_graph)
-    result, owned = [], {id(g.data) for g in root_grads}
-    for i, x in enumerate(inputs):
-        g = grads[id(x)][1] if id(x) in grads else None
-        if g is None and not allow_unused:
-            raise RuntimeError(
-                f"grad: inputs[{i}] (shape {x.shape}) was not used to compute the outputs; "
-                "pass allow_unused=True to get None for it"
-            )
-        if g is not None and not create_graph:
-            g = _unshared(g, owned)
-        result.append(g)
-    return tuple(result)
-
-
-autograd.TENSOR_TYPE.append(Tensor)
-from minigrad import ops as _ops  # noqa: E402  (ops need Tensor defined first)
+# The one late binding, and why: Tensor's methods above call the graph walk and the ops, and
+# both of those modules are built on Tensor, so they can only be imported once the class
+# exists. `minigrad/__init__.py` imports this module first; nothing else reaches back here.
+from minigrad import autograd, ops  # noqa: E402

@@ -39,11 +39,7 @@ class Parameter(Tensor):
         if data is None:
             data = np.zeros((0,), np.float32)
         if isinstance(data, Tensor):
-            self.data = data.data
-            self.grad = None
-            self.creator = None
-            self.generation = 0
-            self.requires_grad = False
+            self._set_fields(data.data)
             self.requires_grad_(requires_grad)
         else:
             super().__init__(data, requires_grad=requires_grad)

@@ -2,13 +2,13 @@
 
 Three bilinear Functions call each other in their backward passes (Chainer's pattern):
 
-* `Conv2d`        y  = conv2d(x, W)              x (N, C, H, W), W (O, C/G, kh, kw)
-* `ConvTranspose2d` x' = conv_transpose2d(g, W)   the adjoint of conv2d in x
-* `ConvGradW`     gW = ∂<g, conv2d(x, W)>/∂W       a correlation of x with g
+* `Conv2dFunction`           y  = conv2d(x, W)             x (N, C, H, W), W (O, C/G, kh, kw)
+* `ConvTranspose2dFunction`  x' = conv_transpose2d(g, W)   the adjoint of conv2d in x
+* `ConvGradW`                gW = ∂<g, conv2d(x, W)>/∂W    a correlation of x with g
 
 conv2d's input gradient is conv_transpose2d(gy, W), its weight gradient ConvGradW(x, gy);
 conv_transpose2d's are conv2d(gy, W) and ConvGradW(gy, x); ConvGradW's backward takes the
-gradient ggW it receives to ConvTranspose2d(gy, ggW) for x and conv2d(x, ggW) for gy. So
+gradient ggW it receives to conv_transpose2d(gy, ggW) for x and conv2d(x, ggW) for gy. So
 every second (and higher) derivative is exact.
 
 Each forward is im2col (a strided view copied once) and ONE GEMM (batched over groups),
@@ -113,7 +113,7 @@ def _with_bias_grad(fn: Function, gx, gw, gy):
     return gx, gw, (_sum(gy, axis=(0, 2, 3)) if fn.needs_input_grad[2] else None)
 
 
-class Conv2d(Function):
+class Conv2dFunction(Function):
     """y = conv2d(x, W) + b: x (N, C, H, W), W (O, C/G, kh, kw), b (O,) -> y (N, O, OH, OW).
 
     y[n, o, p, q] = b[o] + Σ_{c, i, j} W[o, c, i, j] xpad[n, g(o) C/G + c, p sh + i dh, q sw + j dw].
@@ -136,12 +136,12 @@ class Conv2d(Function):
     def backward(self, gy):
         x, w = self.inputs[:2]
         need = self.needs_input_grad
-        gx = ConvTranspose2d(self.geo, x.shape[2:])(gy, w) if need[0] else None
+        gx = ConvTranspose2dFunction(self.geo, x.shape[2:])(gy, w) if need[0] else None
         gw = ConvGradW(self.geo, w.shape[2:], self.col)(x, gy) if need[1] else None
         return _with_bias_grad(self, gx, gw, gy)
 
 
-class ConvTranspose2d(Function):
+class ConvTranspose2dFunction(Function):
     """y = conv_transpose2d(x, W) + b: x (N, Cin, H, W), W (Cin, Cout/G, kh, kw) -> y (N, Cout, OH, OW).
 
     The adjoint of conv2d in its input: ypad[n, co, p sh + i dh, q sw + j dw] += W[ci, co, i, j] x[n, ci, p, q].
@@ -162,7 +162,7 @@ class ConvTranspose2d(Function):
         need = self.needs_input_grad
         gx = col = None
         if need[0]:
-            conv = Conv2d(self.geo, x.shape[2:])
+            conv = Conv2dFunction(self.geo, x.shape[2:])
             gx = conv(gy, w)
             col = conv.col  # im2col of gy: the weight gradient below correlates the same windows
         gw = ConvGradW(self.geo, w.shape[2:], col)(gy, x) if need[1] else None
@@ -187,8 +187,8 @@ class ConvGradW(Function):
     def backward(self, ggw):
         x, gy = self.inputs
         need = self.needs_input_grad
-        gx = ConvTranspose2d(self.geo, x.shape[2:])(gy, ggw) if need[0] else None
-        ggy = Conv2d(self.geo, gy.shape[2:])(x, ggw) if need[1] else None
+        gx = ConvTranspose2dFunction(self.geo, x.shape[2:])(gy, ggw) if need[0] else None
+        ggy = Conv2dFunction(self.geo, gy.shape[2:])(x, ggw) if need[1] else None
         return gx, ggy
 
 
@@ -259,12 +259,12 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     "same" (stride 1, output size = input size; an odd total padding puts the extra row/column
     at the bottom/right, as PyTorch).
     """
-    return checked_conv2d(Conv2d, input, weight, bias, stride, padding, dilation, groups)
+    return checked_conv2d(Conv2dFunction, input, weight, bias, stride, padding, dilation, groups)
 
 
 def checked_conv2d(make, input: Tensor, weight: Tensor, bias: Tensor | None, stride, padding, dilation,
                    groups: int) -> Tensor:
-    """conv2d's checks, then the Function ``make(geometry)`` applied (Conv2d, or a fused variant)."""
+    """conv2d's checks, then the Function ``make(geometry)`` applied (Conv2dFunction, or a fused variant)."""
     op = "conv2d"
     if isinstance(input, Tensor) and input.ndim == 3:
         return squeeze(checked_conv2d(make, unsqueeze(input, 0), weight, bias, stride, padding, dilation, groups), 0)
@@ -290,13 +290,13 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     OH = (H - 1) stride - 2 padding + dilation (kh - 1) + output_padding + 1 (likewise OW).
     output_padding must be smaller than stride or dilation.
     """
-    return checked_conv_transpose2d(ConvTranspose2d, input, weight, bias, stride, padding, output_padding, groups,
+    return checked_conv_transpose2d(ConvTranspose2dFunction, input, weight, bias, stride, padding, output_padding, groups,
                                     dilation)
 
 
 def checked_conv_transpose2d(make, input: Tensor, weight: Tensor, bias: Tensor | None, stride, padding,
                              output_padding, groups: int, dilation) -> Tensor:
-    """conv_transpose2d's checks, then ``make(geometry, out_hw)`` applied (ConvTranspose2d, or a fused variant)."""
+    """conv_transpose2d's checks, then ``make(geometry, out_hw)`` applied (ConvTranspose2dFunction, or a fused variant)."""
     op = "conv_transpose2d"
     if isinstance(input, Tensor) and input.ndim == 3:
         return squeeze(checked_conv_transpose2d(make, unsqueeze(input, 0), weight, bias, stride, padding,

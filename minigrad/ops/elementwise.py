@@ -1,127 +1,167 @@
 """Elementwise operations.
 
-Smooth ops are rows of a table: a forward on arrays and a derivative rule written in
-minigrad ops, so every gradient is itself differentiable. Piecewise-linear ops (relu,
-leaky_relu, abs, clamp) multiply the gradient by a constant mask (`ScaleBy`): their
-second derivative is exactly zero, so double backward sends nothing back through them.
+Binary ops are a base class and one small class per op: `Binary` does the shape bookkeeping
+(it skips gradients nobody asked for and sums broadcast gradients back to each input's
+shape), each op gives its forward on arrays and its two partial derivatives on Tensors.
+Smooth unary ops are the same pattern with one input. Piecewise-linear ops (relu,
+leaky_relu, abs, clamp, max/min selection) multiply the gradient by a constant mask
+(`ScaleBy`): their second derivative is exactly zero, so double backward sends nothing
+back through them.
 """
 from __future__ import annotations
+
+import operator
+from typing import Any, Callable
 
 import numpy as np
 
 from minigrad.autograd import Function
 from minigrad.backend import array_module
-from minigrad.ops.common import broadcast_shapes, constant_like, pair
-from minigrad.tensor import Tensor
-
-
-def unbroadcast(g: Tensor, shape: tuple) -> Tensor:
-    """Sum a broadcast gradient `g` back down to `shape`."""
-    if g.shape == shape:
-        return g
-    from minigrad.ops.shape import sum_to
-
-    return sum_to(g, shape)
+from minigrad.ops.common import PY_SCALARS, broadcast_shapes, constant_like, pair
+from minigrad.ops.shape import sum_to
+from minigrad.tensor import Tensor, TensorLike
 
 
 # ----------------------------------------------------------------------------- binary
 class Binary(Function):
-    """Base for broadcasting binary ops: names the op and shapes when broadcasting fails."""
+    """Base of the broadcasting binary ops ``y = f(a, b)``.
 
-    def forward(self, a, b):
+    A subclass defines ``compute(a, b)`` on arrays and the partial derivatives
+    ``grad_a(gy, a, b)``, ``grad_b(gy, a, b)`` on Tensors (at the broadcast shape). This
+    base asks only for the gradients that are needed and sums each back to its input's
+    shape. `scalar_right(x, c)` / `scalar_left(c, x)`, where given, compute ``x op c`` /
+    ``c op x`` for a Python number c as a one-input op (see `binary`).
+    """
+
+    scalar_right: Callable[[Tensor, Any], Tensor] | None = None
+    scalar_left: Callable[[Any, Tensor], Tensor] | None = None
+
+    def forward(self, a: Any, b: Any) -> Any:
         try:
             return self.compute(a, b)
         except ValueError:
             broadcast_shapes(self.name, a.shape, b.shape)
             raise
 
-
-class Add(Binary):
-    def compute(self, a, b):
-        return a + b
-
-    def backward(self, gy):
+    def backward(self, gy: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = self.inputs
         need_a, need_b = self.needs_input_grad
-        return (unbroadcast(gy, a.shape) if need_a else None,
-                unbroadcast(gy, b.shape) if need_b else None)
+        return (sum_to(self.grad_a(gy, a, b), a.shape) if need_a else None,
+                sum_to(self.grad_b(gy, a, b), b.shape) if need_b else None)
+
+    def compute(self, a: Any, b: Any) -> Any:
+        raise NotImplementedError
+
+    def grad_a(self, gy: Tensor, a: Tensor, b: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def grad_b(self, gy: Tensor, a: Tensor, b: Tensor) -> Tensor:
+        raise NotImplementedError
+
+
+def binary(op: type[Binary], a: TensorLike, b: TensorLike) -> Tensor:
+    """``a op b``: the scalar dispatch of every binary op, written once.
+
+    A Python number beside a Tensor stays a weak scalar (float32 * 2.0 is float32) and gets
+    no gradient: the op's one-input form is used when it has one. Anything else (arrays,
+    NumPy scalars) becomes a constant Tensor on the other operand's device.
+    """
+    if type(b) in PY_SCALARS and op.scalar_right is not None and isinstance(a, Tensor):
+        return op.scalar_right(a, b)
+    if type(a) in PY_SCALARS and op.scalar_left is not None and isinstance(b, Tensor):
+        return op.scalar_left(a, b)
+    return op()(*pair(a, b))
+
+
+class Add(Binary):
+    """a + b."""
+    def compute(self, a, b): return a + b
+    def grad_a(self, gy, a, b): return gy
+    def grad_b(self, gy, a, b): return gy
+    @staticmethod
+    def scalar_right(x, c): return AddConst(c)(x)
+    @staticmethod
+    def scalar_left(c, x): return AddConst(c)(x)
 
 
 class Sub(Binary):
-    def compute(self, a, b):
-        return a - b
-
-    def backward(self, gy):
-        a, b = self.inputs
-        need_a, need_b = self.needs_input_grad
-        return (unbroadcast(gy, a.shape) if need_a else None,
-                unbroadcast(-gy, b.shape) if need_b else None)
+    """a - b."""
+    def compute(self, a, b): return a - b
+    def grad_a(self, gy, a, b): return gy
+    def grad_b(self, gy, a, b): return -gy
+    @staticmethod
+    def scalar_right(x, c): return AddConst(-c)(x)
+    @staticmethod
+    def scalar_left(c, x): return AddConst(c)(Neg()(x))
 
 
 class Mul(Binary):
-    def compute(self, a, b):
-        return a * b
-
-    def backward(self, gy):
-        a, b = self.inputs
-        need_a, need_b = self.needs_input_grad
-        return (unbroadcast(gy * b, a.shape) if need_a else None,
-                unbroadcast(gy * a, b.shape) if need_b else None)
+    """a b."""
+    def compute(self, a, b): return a * b
+    def grad_a(self, gy, a, b): return gy * b
+    def grad_b(self, gy, a, b): return gy * a
+    @staticmethod
+    def scalar_right(x, c): return MulConst(c)(x)
+    @staticmethod
+    def scalar_left(c, x): return MulConst(c)(x)
 
 
 class Div(Binary):
-    def compute(self, a, b):
-        return a / b
-
-    def backward(self, gy):
-        a, b = self.inputs
-        need_a, need_b = self.needs_input_grad
-        ga = gy / b if need_a or need_b else None
-        return (unbroadcast(ga, a.shape) if need_a else None,
-                unbroadcast(-ga * a / b, b.shape) if need_b else None)
+    """a / b: d/da = 1/b, d/db = -a/b²."""
+    def compute(self, a, b): return a / b
+    def grad_a(self, gy, a, b): return gy / b
+    def grad_b(self, gy, a, b): return -(gy / b) * a / b
+    @staticmethod
+    def scalar_right(x, c): return MulConst(1.0 / c)(x)
+    @staticmethod
+    def scalar_left(c, x): return RDivConst(c)(x)
 
 
 class Pow(Binary):
     """a ** b for two tensors: d/da = b a^(b-1), d/db = a^b log a."""
-
-    def compute(self, a, b):
-        return a ** b
-
-    def backward(self, gy):
-        a, b = self.inputs
-        need_a, need_b = self.needs_input_grad
-        ga = unbroadcast(gy * b * a ** (b - 1), a.shape) if need_a else None
-        gb = unbroadcast(gy * a ** b * log(a), b.shape) if need_b else None
-        return ga, gb
+    def compute(self, a, b): return a ** b
+    def grad_a(self, gy, a, b): return gy * b * a ** (b - 1)
+    def grad_b(self, gy, a, b): return gy * a ** b * log(a)
 
 
 class Maximum(Binary):
     """Elementwise max; at ties the gradient is split evenly (as in PyTorch)."""
-
-    def compute(self, a, b):
-        return array_module(a).maximum(a, b)
-
-    def backward(self, gy):
-        a, b = self.inputs
-        return _select_backward(self, gy, a.data > b.data, a.data == b.data)
+    def compute(self, a, b): return array_module(a).maximum(a, b)
+    def grad_a(self, gy, a, b): return ScaleBy(_winner_weight(gy, a.data > b.data, a.data == b.data))(gy)
+    def grad_b(self, gy, a, b): return ScaleBy(1 - _winner_weight(gy, a.data > b.data, a.data == b.data))(gy)
 
 
 class Minimum(Binary):
-    def compute(self, a, b):
-        return array_module(a).minimum(a, b)
-
-    def backward(self, gy):
-        a, b = self.inputs
-        return _select_backward(self, gy, a.data < b.data, a.data == b.data)
+    """Elementwise min; at ties the gradient is split evenly."""
+    def compute(self, a, b): return array_module(a).minimum(a, b)
+    def grad_a(self, gy, a, b): return ScaleBy(_winner_weight(gy, a.data < b.data, a.data == b.data))(gy)
+    def grad_b(self, gy, a, b): return ScaleBy(1 - _winner_weight(gy, a.data < b.data, a.data == b.data))(gy)
 
 
-def _select_backward(fn: Function, gy: Tensor, a_wins, tie):
-    a, b = fn.inputs
-    need_a, need_b = fn.needs_input_grad
-    weight_a = a_wins + 0.5 * tie
-    ga = unbroadcast(ScaleBy(weight_a.astype(gy.dtype))(gy), a.shape) if need_a else None
-    gb = unbroadcast(ScaleBy((1 - weight_a).astype(gy.dtype))(gy), b.shape) if need_b else None
-    return ga, gb
+def _winner_weight(gy: Tensor, wins: Any, tie: Any) -> Any:
+    """1 where `a` wins the selection, 0.5 at ties, 0 where it loses (a constant mask; `b` gets 1 minus it)."""
+    return (wins + 0.5 * tie).astype(gy.dtype)
+
+
+class Where(Binary):
+    """cond ? a : b with a constant boolean `cond`."""
+
+    def __init__(self, cond: Any):
+        self.cond = cond
+
+    def forward(self, a, b):
+        try:
+            return array_module(a).where(self.cond, a, b)
+        except ValueError:
+            broadcast_shapes("Where", self.cond.shape, a.shape, b.shape)
+            raise
+
+    def grad_a(self, gy, a, b): return where(self.cond, gy, zeros_scalar(gy))
+    def grad_b(self, gy, a, b): return where(self.cond, zeros_scalar(gy), gy)
+
+
+def zeros_scalar(like: Tensor) -> Tensor:
+    return Tensor._make(array_module(like.data).zeros((), like.dtype))
 
 
 # ----------------------------------------------------------------------------- with a Python scalar
@@ -129,7 +169,7 @@ def _select_backward(fn: Function, gy: Tensor, a_wins, tie):
 class AddConst(Function):
     """x + c."""
 
-    def __init__(self, c):
+    def __init__(self, c: Any):
         self.c = c
 
     def forward(self, x):
@@ -142,7 +182,7 @@ class AddConst(Function):
 class MulConst(Function):
     """x * c: d/dx = c."""
 
-    def __init__(self, c):
+    def __init__(self, c: Any):
         self.c = c
 
     def forward(self, x):
@@ -155,7 +195,7 @@ class MulConst(Function):
 class RDivConst(Function):
     """c / x: d/dx = -c / x² = -y / x."""
 
-    def __init__(self, c):
+    def __init__(self, c: Any):
         self.c = c
 
     def forward(self, x):
@@ -165,49 +205,100 @@ class RDivConst(Function):
         return gy * (-self.outputs[0]() / self.inputs[0])
 
 
-_PY_SCALARS = (int, float)
+class PowConst(Function):
+    """x ** c for a constant exponent c: d/dx = c x^(c-1)."""
 
+    def __init__(self, c: Any):
+        self.c = c
 
-class Where(Function):
-    """cond ? a : b with a constant boolean `cond`."""
-
-    def __init__(self, cond):
-        self.cond = cond
-
-    def forward(self, a, b):
-        try:
-            return array_module(a).where(self.cond, a, b)
-        except ValueError:
-            broadcast_shapes("Where", self.cond.shape, a.shape, b.shape)
-            raise
+    def forward(self, x):
+        return x * x if self.c == 2 else x ** self.c
 
     def backward(self, gy):
-        a, b = self.inputs
-        need_a, need_b = self.needs_input_grad
-        zero = zeros_scalar(gy)
-        ga = unbroadcast(where(self.cond, gy, zero), a.shape) if need_a else None
-        gb = unbroadcast(where(self.cond, zero, gy), b.shape) if need_b else None
-        return ga, gb
-
-
-def zeros_scalar(like: Tensor) -> Tensor:
-    return Tensor._make(array_module(like.data).zeros((), like.dtype), False)
+        x, c = self.inputs[0], self.c
+        return gy * (2 * x) if c == 2 else gy * (c * x ** (c - 1))
 
 
 # ----------------------------------------------------------------------------- unary, smooth
 class Unary(Function):
-    """A smooth elementwise op given by a row of `UNARY_RULES` (its `forward_rule` and `derivative_rule`)."""
+    """Base of the smooth elementwise ops ``y = f(x)``.
 
-    def forward(self, x):
-        return self.forward_rule(array_module(x), x)
+    A subclass defines ``compute(xp, x)`` on arrays (xp is numpy or cupy) and
+    ``derivative(x, y, gy)``, the input gradient written in minigrad ops (so it can be
+    differentiated again); it may use the input x, the output y or both.
+    """
 
-    def backward(self, gy):
-        return self.derivative_rule(self.inputs[0], self.outputs[0](), gy)
+    def forward(self, x: Any) -> Any:
+        return self.compute(array_module(x), x)
+
+    def backward(self, gy: Tensor) -> Tensor:
+        return self.derivative(self.inputs[0], self.outputs[0](), gy)
+
+    def compute(self, xp: Any, x: Any) -> Any:
+        raise NotImplementedError
+
+    def derivative(self, x: Tensor, y: Tensor, gy: Tensor) -> Tensor:
+        raise NotImplementedError
+
+
+class Neg(Unary):
+    """-x."""
+    def compute(self, xp, x): return -x
+    def derivative(self, x, y, gy): return -gy
+
+
+class Exp(Unary):
+    """e^x; d/dx = y."""
+    def compute(self, xp, x): return xp.exp(x)
+    def derivative(self, x, y, gy): return gy * y
+
+
+class Log(Unary):
+    """log x; d/dx = 1/x."""
+    def compute(self, xp, x): return xp.log(x)
+    def derivative(self, x, y, gy): return gy / x
+
+
+class Sqrt(Unary):
+    """√x; d/dx = 1 / (2y)."""
+    def compute(self, xp, x): return xp.sqrt(x)
+    def derivative(self, x, y, gy): return gy / (2 * y)
+
+
+class Sin(Unary):
+    """sin x; d/dx = cos x."""
+    def compute(self, xp, x): return xp.sin(x)
+    def derivative(self, x, y, gy): return gy * cos(x)
+
+
+class Cos(Unary):
+    """cos x; d/dx = -sin x."""
+    def compute(self, xp, x): return xp.cos(x)
+    def derivative(self, x, y, gy): return -gy * sin(x)
+
+
+class TanhFunction(Unary):
+    """tanh x; d/dx = 1 - y², as one fused `TanhGrad` op."""
+    def compute(self, xp, x): return xp.tanh(x)
+    def derivative(self, x, y, gy): return TanhGrad()(y, gy)
+
+
+class SigmoidFunction(Unary):
+    """σ(x) = 1 / (1 + e^-x), computed as exp(-log(1 + e^-x)) (no overflow); d/dx = y (1 - y)."""
+    def compute(self, xp, x): return xp.exp(-xp.logaddexp(0, -x))
+    def derivative(self, x, y, gy): return SigmoidGrad()(y, gy)
+
+
+class SoftplusFunction(Unary):
+    """log(1 + e^x); d/dx = σ(x)."""
+    def compute(self, xp, x): return xp.logaddexp(0, x)
+    def derivative(self, x, y, gy): return gy * sigmoid(x)
 
 
 class TanhGrad(Function):
     """gy (1 - y²), the gradient of tanh given its output y; inputs (y, gy).
 
+    One fused op instead of three (square, subtract, multiply) on the hot path.
     Second order: d/dgy = 1 - y², d/dy = -2 y gy.
     """
 
@@ -235,45 +326,6 @@ class SigmoidGrad(Function):
         need_y, need_gy = self.needs_input_grad
         return (ggx * gy * (1 - 2 * y) if need_y else None,
                 SigmoidGrad()(y, ggx) if need_gy else None)
-
-
-def _sigmoid_array(xp, x):
-    return xp.exp(-xp.logaddexp(0, -x))
-
-
-#: name: (forward on arrays, derivative rule (x, y, gy) -> gx on Tensors)
-UNARY_RULES = {
-    "Neg": (lambda xp, x: -x, lambda x, y, gy: -gy),
-    "Exp": (lambda xp, x: xp.exp(x), lambda x, y, gy: gy * y),
-    "Log": (lambda xp, x: xp.log(x), lambda x, y, gy: gy / x),
-    "Sqrt": (lambda xp, x: xp.sqrt(x), lambda x, y, gy: gy / (2 * y)),
-    "Sin": (lambda xp, x: xp.sin(x), lambda x, y, gy: gy * cos(x)),
-    "Cos": (lambda xp, x: xp.cos(x), lambda x, y, gy: -gy * sin(x)),
-    "Tanh": (lambda xp, x: xp.tanh(x), lambda x, y, gy: TanhGrad()(y, gy)),
-    "Sigmoid": (_sigmoid_array, lambda x, y, gy: SigmoidGrad()(y, gy)),
-    "Softplus": (lambda xp, x: xp.logaddexp(0, x), lambda x, y, gy: gy * sigmoid(x)),
-}
-
-_UNARY_CLASSES = {
-    name: type(name, (Unary,), {"forward_rule": staticmethod(fwd), "derivative_rule": staticmethod(rule),
-                                "__doc__": f"Elementwise {name.lower()}."})
-    for name, (fwd, rule) in UNARY_RULES.items()
-}
-Neg, Exp, Log, Sqrt, Sin, Cos, Tanh, Sigmoid, Softplus = (_UNARY_CLASSES[n] for n in UNARY_RULES)
-
-
-class PowConst(Function):
-    """x ** c for a constant exponent c: d/dx = c x^(c-1)."""
-
-    def __init__(self, c):
-        self.c = c
-
-    def forward(self, x):
-        return x * x if self.c == 2 else x ** self.c
-
-    def backward(self, gy):
-        x, c = self.inputs[0], self.c
-        return gy * (2 * x) if c == 2 else gy * (c * x ** (c - 1))
 
 
 class Elu(Function):
@@ -361,53 +413,38 @@ class Clamp(Function):
 
 
 # ----------------------------------------------------------------------------- wrappers
-def add(a, b) -> Tensor:
-    if type(b) in _PY_SCALARS and isinstance(a, Tensor):
-        return AddConst(b)(a)
-    if type(a) in _PY_SCALARS and isinstance(b, Tensor):
-        return AddConst(a)(b)
-    return Add()(*pair(a, b))
+def add(a: TensorLike, b: TensorLike) -> Tensor:
+    return binary(Add, a, b)
 
 
-def sub(a, b) -> Tensor:
-    if type(b) in _PY_SCALARS and isinstance(a, Tensor):
-        return AddConst(-b)(a)
-    if type(a) in _PY_SCALARS and isinstance(b, Tensor):
-        return AddConst(a)(Neg()(b))
-    return Sub()(*pair(a, b))
+def sub(a: TensorLike, b: TensorLike) -> Tensor:
+    return binary(Sub, a, b)
 
 
-def mul(a, b) -> Tensor:
-    if type(b) in _PY_SCALARS and isinstance(a, Tensor):
-        return MulConst(b)(a)
-    if type(a) in _PY_SCALARS and isinstance(b, Tensor):
-        return MulConst(a)(b)
-    return Mul()(*pair(a, b))
+def mul(a: TensorLike, b: TensorLike) -> Tensor:
+    return binary(Mul, a, b)
 
 
-def div(a, b) -> Tensor:
-    if type(b) in _PY_SCALARS and isinstance(a, Tensor):
-        return MulConst(1.0 / b)(a)
-    if type(a) in _PY_SCALARS and isinstance(b, Tensor):
-        return RDivConst(a)(b)
-    return Div()(*pair(a, b))
+def div(a: TensorLike, b: TensorLike) -> Tensor:
+    return binary(Div, a, b)
 
 
-def pow(a, b) -> Tensor:  # noqa: A001 (mirrors torch.pow)
+def pow(a: TensorLike, b: TensorLike) -> Tensor:  # noqa: A001 (mirrors torch.pow)
+    """a ** b; a constant 0-d exponent (a number or a 0-d array) uses the one-input `PowConst`."""
     if isinstance(a, Tensor) and not isinstance(b, Tensor) and np.ndim(b) == 0:
         return PowConst(b)(a)
-    return Pow()(*pair(a, b))
+    return binary(Pow, a, b)
 
 
-def maximum(a, b) -> Tensor:
-    return Maximum()(*pair(a, b))
+def maximum(a: TensorLike, b: TensorLike) -> Tensor:
+    return binary(Maximum, a, b)
 
 
-def minimum(a, b) -> Tensor:
-    return Minimum()(*pair(a, b))
+def minimum(a: TensorLike, b: TensorLike) -> Tensor:
+    return binary(Minimum, a, b)
 
 
-def where(cond, a, b) -> Tensor:
+def where(cond: Any, a: TensorLike, b: TensorLike) -> Tensor:
     """Elements of `a` where `cond` is true, else of `b` (cond carries no gradient)."""
     if isinstance(cond, Tensor):
         cond = cond.data
@@ -415,6 +452,36 @@ def where(cond, a, b) -> Tensor:
         raise TypeError("where: at least one of a and b must be a Tensor")
     a, b = pair(a, b)
     return Where(cond)(a, b)
+
+
+def _compare(op: Callable[[Any, Any], Any], a: TensorLike, b: TensorLike) -> Tensor:
+    a, b = pair(a, b)
+    return Tensor._make(op(a.data, b.data))
+
+
+def lt(a: TensorLike, b: TensorLike) -> Tensor:
+    """a < b as a boolean tensor (no gradient); likewise le, gt, ge, eq, ne."""
+    return _compare(operator.lt, a, b)
+
+
+def le(a: TensorLike, b: TensorLike) -> Tensor:
+    return _compare(operator.le, a, b)
+
+
+def gt(a: TensorLike, b: TensorLike) -> Tensor:
+    return _compare(operator.gt, a, b)
+
+
+def ge(a: TensorLike, b: TensorLike) -> Tensor:
+    return _compare(operator.ge, a, b)
+
+
+def eq(a: TensorLike, b: TensorLike) -> Tensor:
+    return _compare(operator.eq, a, b)
+
+
+def ne(a: TensorLike, b: TensorLike) -> Tensor:
+    return _compare(operator.ne, a, b)
 
 
 def neg(x: Tensor) -> Tensor:
@@ -442,16 +509,16 @@ def cos(x: Tensor) -> Tensor:
 
 
 def tanh(x: Tensor) -> Tensor:
-    return Tanh()(x)
+    return TanhFunction()(x)
 
 
 def sigmoid(x: Tensor) -> Tensor:
-    return Sigmoid()(x)
+    return SigmoidFunction()(x)
 
 
 def softplus(x: Tensor, beta: float = 1.0) -> Tensor:
     """log(1 + e^(beta x)) / beta."""
-    return Softplus()(x) if beta == 1 else Softplus()(x * beta) / beta
+    return SoftplusFunction()(x) if beta == 1 else SoftplusFunction()(x * beta) / beta
 
 
 def relu(x: Tensor) -> Tensor:
@@ -470,7 +537,7 @@ def abs(x: Tensor) -> Tensor:  # noqa: A001 (mirrors torch.abs)
     return Abs()(x)
 
 
-def clamp(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 (PyTorch's argument names)
+def clamp(x: Tensor, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002 (torch's names)
     """x limited to [min, max]; the gradient is 1 on [min, max] (bounds included, as PyTorch) and 0 outside."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")

@@ -21,9 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from minigrad.backend import array_module
-from minigrad.ops.conv import Conv2d, ConvTranspose2d, checked_conv2d, checked_conv_transpose2d
+from minigrad.ops.conv import Conv2dFunction, ConvTranspose2dFunction, checked_conv2d, checked_conv_transpose2d
 from minigrad.ops.elementwise import ScaleBy, leaky_relu, relu
-from minigrad.ops.linalg import Linear, linear
+from minigrad.ops.linalg import LinearFunction, linear
 from minigrad.tensor import Tensor
 
 
@@ -79,15 +79,15 @@ class _ActivationMixin:
         return super().backward(ScaleBy(mask)(gy))
 
 
-class LinearActivation(_ActivationMixin, Linear):
-    """act(x Wᵀ + b): Linear's GEMM and bias add, the activation in place on its output."""
+class LinearActivation(_ActivationMixin, LinearFunction):
+    """act(x Wᵀ + b): LinearFunction's GEMM and bias add, the activation in place on its output."""
 
 
-class Conv2dActivation(_ActivationMixin, Conv2d):
+class Conv2dActivation(_ActivationMixin, Conv2dFunction):
     """act(conv2d(x, W) + b), the activation in place on the convolution's output."""
 
 
-class ConvTranspose2dActivation(_ActivationMixin, ConvTranspose2d):
+class ConvTranspose2dActivation(_ActivationMixin, ConvTranspose2dFunction):
     """act(conv_transpose2d(x, W) + b), the activation in place on the output."""
 
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from minigrad.autograd import Function
 from minigrad.backend import array_module
-from minigrad.ops.elementwise import unbroadcast
 from minigrad.ops.shape import reshape, sum_to, swapaxes
 from minigrad.tensor import Tensor
 
@@ -31,13 +30,13 @@ class MatMul(Function):
             g = reshape(g, g.shape + (1,))
         ga = gb = None
         if need_a:
-            ga = reshape(unbroadcast(matmul(g, swapaxes(b2, -1, -2)), a2.shape), a.shape)
+            ga = reshape(sum_to(matmul(g, swapaxes(b2, -1, -2)), a2.shape), a.shape)
         if need_b:
-            gb = reshape(unbroadcast(matmul(swapaxes(a2, -1, -2), g), b2.shape), b.shape)
+            gb = reshape(sum_to(matmul(swapaxes(a2, -1, -2), g), b2.shape), b.shape)
         return ga, gb
 
 
-class Linear(Function):
+class LinearFunction(Function):
     """y = x Wᵀ + b for x (N, in), W (out, in), b (out,): one GEMM and an in-place bias add."""
 
     def forward(self, x, w, b=None):
@@ -81,4 +80,4 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if x.ndim != 2:
         lead = x.shape[:-1]
         return reshape(linear(reshape(x, (-1, x.shape[-1])), weight, bias), lead + (weight.shape[0],))
-    return Linear()(x, weight) if bias is None else Linear()(x, weight, bias)
+    return LinearFunction()(x, weight) if bias is None else LinearFunction()(x, weight, bias)

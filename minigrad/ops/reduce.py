@@ -7,6 +7,7 @@ from minigrad.autograd import Function
 from minigrad.backend import array_module
 from minigrad.ops.common import normalize_axis
 from minigrad.ops.elementwise import ScaleBy, exp, log
+from minigrad.ops.shape import broadcast_to, reshape
 from minigrad.tensor import Tensor
 
 
@@ -18,8 +19,6 @@ def _keepdims_shape(shape: tuple, axes: tuple | None) -> tuple:
 
 def _expand_back(gy: Tensor, x_shape: tuple, axes, keepdims: bool) -> Tensor:
     """Broadcast a reduced gradient back to the input's shape."""
-    from minigrad.ops.shape import broadcast_to, reshape
-
     if not keepdims:
         gy = reshape(gy, _keepdims_shape(x_shape, axes))
     return broadcast_to(gy, x_shape)
@@ -106,10 +105,8 @@ def logsumexp(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     xp = array_module(x.data)
     shift = x.data.max(axis=axes, keepdims=True)
     shift = xp.where(xp.isfinite(shift), shift, 0)
-    shift_t = Tensor._make(shift, False)
+    shift_t = Tensor._make(shift)
     out = log(Sum(axes, True)(exp(x - shift_t))) + shift_t
     if not keepdims:
-        from minigrad.ops.shape import reshape
-
         out = reshape(out, tuple(s for i, s in enumerate(x.shape) if axes is not None and i not in axes))
     return out

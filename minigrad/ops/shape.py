@@ -84,7 +84,7 @@ class GetItemGrad(Function):
         gx = xp.zeros(self.shape, gy.dtype)
         if xp.__name__ == "numpy":
             xp.add.at(gx, self.index, gy)
-        else:
+        else:  # CuPy's scatter-add lives in cupyx, imported only on a GPU (CuPy is optional)
             import cupyx
 
             cupyx.scatter_add(gx, self.index, gy)

@@ -34,9 +34,10 @@ def test_as_tensor_converts_only_when_it_must():
 def test_in_place_ops_match_numpy(device):
     start = np.array([[-2.0, -0.5, 0.25], [0.5, 1.5, 3.0]], np.float32)
     other = np.array([1.0, -2.0, 4.0], np.float32)
+    other_array = minigrad.tensor(other, device=device).data  # a raw array on the tensor's device
     cases = [
         (lambda t: t.add_(minigrad.tensor(other, device=device)), start + other),
-        (lambda t: t.add_(other, alpha=0.5), start + 0.5 * other),
+        (lambda t: t.add_(other_array, alpha=0.5), start + 0.5 * other),
         (lambda t: t.sub_(2.0), start - 2.0),
         (lambda t: t.mul_(minigrad.tensor(other, device=device)), start * other),
         (lambda t: t.div_(4), start / 4),
@@ -80,3 +81,9 @@ def test_in_place_rejects_bad_operands():
         t.fill_([1.0, 2.0])
     with pytest.raises(ValueError, match=r"add_: the tensor \(shape \(2, 3\)\) is a read-only view"):
         minigrad.zeros(3).expand(2, 3).add_(1.0)
+
+
+@pytest.mark.cuda
+def test_in_place_rejects_an_operand_on_another_device():
+    with pytest.raises(RuntimeError, match="add_: the operand is on cpu but the tensor is on cuda"):
+        minigrad.zeros(3, device="cuda").add_(np.ones(3, np.float32))

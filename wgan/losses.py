@@ -131,7 +131,6 @@ def check_penalizable(critic) -> None:
 
 
 def clip_parameters_(module, c: float) -> None:
-    """Clamp every parameter of `module` (weights, biases, norm scales) to [-c, c] in place."""
-    for p in module.parameters():
-        xp = minigrad.backend.array_module(p.data)
-        xp.clip(p.data, -c, c, out=p.data)
+    """Clamp every parameter of `module` (weights, biases, norm scales) to [-c, c] in place
+    (one call per flat parameter buffer)."""
+    minigrad.nn.utils.clamp_parameters_(module, -c, c)

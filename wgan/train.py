@@ -105,6 +105,10 @@ class Trainer:
         self._d_params = list(self.critic.parameters())
         self.opt_g = make_optimizer(cfg, self._g_params, cfg.lr_g)
         self.opt_d = make_optimizer(cfg, self._d_params, cfg.lr_d)
+        # linear decay to 0 at the last step, computed on the device (a captured step advances it)
+        self.lr_schedules = [optim.lr_scheduler.LinearLR(opt, start_factor=1.0, end_factor=0.0,
+                                                         total_iters=max(cfg.steps, 1))
+                             for opt in (self.opt_g, self.opt_d)] if cfg.lr_decay == "linear" else []
         self.step = 0
         self.history: list[dict] = []
         self.out_dir = Path(cfg.out_dir) if cfg.out_dir else None
@@ -188,11 +192,9 @@ class Trainer:
     def train_step(self) -> dict:
         """One generator iteration: the critic updates, then one generator update. Returns its metrics."""
         cfg, rng, B = self.config, self.rng, self.config.batch_size
-        if cfg.lr_decay == "linear":
-            frac = max(0.0, 1.0 - self.step / cfg.steps)
-            for opt, lr in ((self.opt_g, cfg.lr_g), (self.opt_d, cfg.lr_d)):
-                for group in opt.param_groups:
-                    group["lr"] = lr * frac
+        if self.step > 0:  # step k runs with lr * (1 - k / steps); step 0 with the schedule's start
+            for schedule in self.lr_schedules:
+                schedule.step()
         if self.on_device:
             rng = self.device_noise
         for _ in range(self.critic_iterations(self.step)):
@@ -325,6 +327,8 @@ class Trainer:
         if self.on_device and "device_noise" in ckpt.meta:
             self.device_noise.load_state_dict(ckpt.meta["device_noise"])
         self.step = ckpt.step
+        for schedule in self.lr_schedules:  # at the epoch of the last step done (train_step advances it first)
+            schedule.load_state_dict(dict(schedule.state_dict(), last_epoch=max(self.step - 1, 0)))
         self._elapsed = float(ckpt.meta.get("elapsed", 0.0))
 
     @classmethod

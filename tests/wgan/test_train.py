@@ -177,6 +177,22 @@ def _state(trainer):
     return [p.numpy().copy() for p in list(trainer.generator.parameters()) + list(trainer.critic.parameters())]
 
 
+def test_resume_with_linear_lr_decay_equals_an_uninterrupted_run(tmp_path):
+    """The decay runs on the device (optim.lr_scheduler.LinearLR); a resumed run picks it up at its step."""
+    full = Trainer(_small(lr_decay="linear", steps=6, out_dir=str(tmp_path / "full")))
+    full.fit()
+    part = Trainer(_small(lr_decay="linear", steps=6, out_dir=str(tmp_path / "part")))
+    part.fit(steps=3)
+    resumed = Trainer.resume(tmp_path / "part")
+    assert resumed.step == 3 and [s.last_epoch for s in resumed.lr_schedules] == [2, 2]
+    resumed.fit()
+    for a, b in zip(_state(full), _state(resumed)):
+        np.testing.assert_array_equal(a, b)
+    cfg = resumed.config
+    for ours, theirs, lr in ((resumed.opt_g, full.opt_g, cfg.lr_g), (resumed.opt_d, full.opt_d, cfg.lr_d)):
+        assert ours.param_groups[0]["lr"] == theirs.param_groups[0]["lr"] == pytest.approx(lr * (1 - 5 / 6))
+
+
 @pytest.mark.parametrize("algorithm, dataset", [("wgan-gp", "8gaussians"), ("sngan", "25gaussians")])
 def test_resume_equals_an_uninterrupted_run(tmp_path, algorithm, dataset):
     # 25gaussians is read in order from a fixed set (gan_toy.py): its position is part of the checkpoint

@@ -35,6 +35,17 @@ def test_a_train_step_makes_no_sync_and_no_host_copy(standin, algorithm, dataset
     assert trainer.data_path in ("device mixture", "device slices", "device gather")
 
 
+def test_the_linear_lr_decay_runs_on_the_device(standin):
+    """optim.lr_scheduler.LinearLR: no sync or copy in the step, and the device lr follows the schedule."""
+    trainer = Trainer(_small(lr_decay="linear", steps=8))
+    rec = _one_step_counts(standin, trainer)
+    assert (len(rec.syncs), len(rec.copies)) == (0, 0), rec.summary()
+    trainer.train_step()
+    for opt, lr in ((trainer.opt_g, trainer.config.lr_g), (trainer.opt_d, trainer.config.lr_d)):
+        device_lr = float(opt._lrs[0].array)  # the one read, outside the step
+        assert device_lr == opt.param_groups[0]["lr"] == pytest.approx(lr * (1 - 2 / 8))
+
+
 def test_a_host_sampler_costs_one_copy_per_batch_and_nothing_else(standin):
     sampler = from_sampler(lambda n, rng: rng.standard_normal((n, 2)), (2,))
     trainer = Trainer(_small(algorithm="wgan-clip", n_critic=3), dataset=sampler)

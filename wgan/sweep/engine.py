@@ -60,11 +60,19 @@ class TrialWorkerSetup(WorkerPlugin):
 
     name = "wgan-sweep-setup"
 
-    def __init__(self, imports: list[str]):
+    def __init__(self, imports: list[str], ignore_interrupts: bool = False):
         self.imports = list(imports)
+        self.ignore_interrupts = ignore_interrupts
 
     def setup(self, worker) -> None:
         import importlib
+        import signal
+        import threading
+
+        if self.ignore_interrupts and threading.current_thread() is threading.main_thread():
+            # a local cluster's workers share the terminal's process group: Ctrl-C is the client's to handle
+            # (it cancels the trials and closes the cluster), not a traceback from every worker
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
         for key, value in POT_ENV.items():
             os.environ.setdefault(key, value)
@@ -138,7 +146,7 @@ def _client(workers: int | None, scheduler: str | None, gpus: int):
         cluster.close()
 
 
-def _prepare_workers(client, sweep_dir: Path, spec: SweepSpec, pending: list[Trial]) -> None:
+def _prepare_workers(client, sweep_dir: Path, spec: SweepSpec, pending: list[Trial], local: bool) -> None:
     """Check that every worker can write the sweep folder and that GPU trials have a GPU worker; set them up."""
     problems = {addr: err for addr, err in client.run(_probe_writable, str(sweep_dir)).items() if err}
     if problems:
@@ -150,7 +158,7 @@ def _prepare_workers(client, sweep_dir: Path, spec: SweepSpec, pending: list[Tri
         if not any(w.get("resources", {}).get(GPU_RESOURCE) for w in info.values()):
             raise SpecError("device: the sweep has cuda trials but no worker declares a GPU (start workers with "
                             "`dask worker ADDRESS --resources GPU=1`, or pass --gpus N for the local cluster)")
-    client.register_plugin(TrialWorkerSetup(spec.imports))
+    client.register_plugin(TrialWorkerSetup(spec.imports, ignore_interrupts=local))
 
 
 def _lost_result(trial: Trial, exc: BaseException) -> dict:
@@ -170,8 +178,6 @@ def run_sweep(spec, out_dir, *, workers: int | None = None, scheduler: str | Non
     ``report``, DIR/report.md and DIR/report.png at the end. Raises SpecError for a bad spec or
     folder (before anything runs) and SweepInterrupted on Ctrl-C (finished trials kept).
     """
-    from tqdm.auto import tqdm
-
     spec = load_spec(spec)
     trials = spec.trials()
     sweep_dir = Path(out_dir).expanduser().resolve()
@@ -188,8 +194,8 @@ def run_sweep(spec, out_dir, *, workers: int | None = None, scheduler: str | Non
     rows = write_results(sweep_dir, spec, trials, results)
     if pending:
         with _client(workers, scheduler, gpus) as client:
-            _prepare_workers(client, sweep_dir, spec, pending)
-            rows = _run_pending(client, sweep_dir, spec, trials, pending, results, retry_failed, progress, tqdm)
+            _prepare_workers(client, sweep_dir, spec, pending, local=scheduler is None)
+            rows = _run_pending(client, sweep_dir, spec, trials, pending, results, retry_failed, progress)
     if report:
         from wgan.sweep.report import write_report
 
@@ -197,7 +203,11 @@ def run_sweep(spec, out_dir, *, workers: int | None = None, scheduler: str | Non
     return rows
 
 
-def _run_pending(client, sweep_dir, spec, trials, pending, results, retry_failed, progress, tqdm) -> list[dict]:
+def _run_pending(client, sweep_dir: Path, spec: SweepSpec, trials: list[Trial], pending: list[Trial],
+                 results: dict[int, dict], retry_failed: bool, progress: bool) -> list[dict]:
+    """Submit the pending trials, record each result as it arrives, and return the result rows."""
+    from tqdm.auto import tqdm
+
     token = uuid.uuid4().hex[:8]
     futures = {}
     for trial in pending:
@@ -205,7 +215,8 @@ def _run_pending(client, sweep_dir, spec, trials, pending, results, retry_failed
         future = client.submit(run_trial, str(sweep_dir), trial.to_dict(), spec.imports, retry_failed,
                                key=f"wgan-trial-{trial.index:04d}-{token}", resources=resources)
         futures[future] = trial
-    failed = sum(1 for i, r in results.items() if r["status"] != "ok" and all(t.index != i for t in pending))
+    pending_indices = {t.index for t in pending}
+    failed = sum(1 for i, r in results.items() if r["status"] != "ok" and i not in pending_indices)
     bar = tqdm(total=len(trials), initial=len(trials) - len(pending), disable=not progress, unit="trial",
                desc="trials", dynamic_ncols=True)
     bar.set_postfix(failed=failed)

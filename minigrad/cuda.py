@@ -13,7 +13,8 @@ verified on one in this repository (issue 5); the CPU-side checks are tested.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -70,7 +71,7 @@ def is_available() -> bool:
     return backend.cuda_is_available()
 
 
-def graphed(step_fn: Callable[[], Any], warmup: int = 3, *, device: str = "cuda") -> "GraphedStep":
+def graphed(step_fn: Callable[[], Any], warmup: int = 3, *, device: str = "cuda") -> GraphedStep:
     """Wrap a no-argument training step so that it runs as one CUDA graph.
 
     The first `warmup` calls run `step_fn` eagerly (compiling kernels and creating
@@ -146,7 +147,7 @@ class GraphedStep:
         self._cp = cp
         self.step_fn, self.warmup = step_fn, warmup
         self.calls = 0
-        self.graph = None
+        self.graph: Any = None
         self.outputs: Any = None
         self._stream = cp.cuda.Stream(non_blocking=True)
         self._pool = cp.cuda.MemoryPool()

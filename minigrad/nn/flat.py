@@ -16,7 +16,7 @@ the buffer. A parameter whose ``data`` is rebound to another array, or that is r
 from __future__ import annotations
 
 from itertools import accumulate
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -44,13 +44,13 @@ class FlatBuffer:
         self.grad = xp.zeros(self.offsets[-1], first.dtype)
         self.version = 0
         self._slice_views()
-        for i, (p, view, grad_view) in enumerate(zip(params, self.views, self.grad_views)):
+        for i, (p, view) in enumerate(zip(params, self.views)):
             xp.copyto(view, p.data)
             old_grad = p.grad
             p.data = view
             p._flat_buffer, p._flat_index = self, i
             if old_grad is not None:
-                p.grad = old_grad  # copied into grad_view when it is a plain gradient of the same kind
+                p.grad = old_grad  # copied into its grad view when it is a plain gradient of the same kind
 
     def _slice_views(self) -> None:
         shapes = [p.shape if p is not None else (b - a,) for p, a, b in
@@ -71,7 +71,8 @@ class FlatBuffer:
 
     def has_flat_grad(self, i: int) -> bool:
         """Whether member i's ``.grad`` is its view into ``grad``."""
-        g = self.params[i].grad
+        p = self.params[i]
+        g = None if p is None else p.grad
         return g is not None and g.data is self.grad_views[i]
 
     def adopt_grad(self, i: int, value: Tensor) -> Tensor:
@@ -149,7 +150,7 @@ def partition(params: Iterable[Tensor], create: bool = False) -> tuple[list[tupl
     loose = []
     for p in params:
         buffer = buffer_of(p)
-        if buffer is None:
+        if buffer is None or not isinstance(p, Parameter):
             loose.append(p)
         else:
             indices.setdefault(id(buffer), (buffer, []))[1].append(p._flat_index)
@@ -157,7 +158,7 @@ def partition(params: Iterable[Tensor], create: bool = False) -> tuple[list[tupl
     for buffer, members in indices.values():
         members.sort()
         start = members[0]
-        for a, b in zip(members, members[1:] + [None]):
+        for a, b in zip(members, members[1:] + [-1]):
             if b != a + 1:
                 runs.append((buffer, start, a + 1))
                 start = b

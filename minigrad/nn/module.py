@@ -255,7 +255,7 @@ class Module:
                 p.grad = None
             return
         buffers, _ = flat.whole_buffers(params)
-        zeroed = set()
+        zeroed: set[int] = set()
         for buffer in buffers:
             backend.array_module(buffer.grad).copyto(buffer.grad, 0)
             zeroed.update(id(view) for view in buffer.grad_views)
@@ -290,10 +290,10 @@ class Module:
         for buffer in buffers:
             buffer.to(device, dtype)
         for p in loose:
-            buffer = flat.buffer_of(p)
+            shared = flat.buffer_of(p)
             moves = (device is not None and p.device != device) or (dtype is not None and p.dtype != dtype)
-            if buffer is not None and moves:
-                buffer.release(p)
+            if shared is not None and moves:
+                shared.release(p)
             convert(p)
             if p.grad is not None:
                 convert(p.grad)

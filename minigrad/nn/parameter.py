@@ -18,7 +18,7 @@ from minigrad.tensor import Tensor
 if TYPE_CHECKING:
     from minigrad.nn.flat import FlatBuffer
 
-_GRAD_SLOT = Tensor.grad  # Tensor's slot descriptor; Parameter wraps it in a property
+_GRAD_SLOT: Any = Tensor.__dict__["grad"]  # Tensor's slot descriptor; Parameter wraps it in a property
 
 
 class Parameter(Tensor):
@@ -63,7 +63,7 @@ class Parameter(Tensor):
             self._flat_buffer.release(self)
 
     @property
-    def grad(self) -> Tensor | None:  # type: ignore[override]
+    def grad(self) -> Tensor | None:
         return _GRAD_SLOT.__get__(self)
 
     @grad.setter

@@ -31,7 +31,8 @@ from __future__ import annotations
 
 import copy
 from collections import defaultdict
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -62,7 +63,7 @@ class _Run:
 
     def __init__(self, buffer: flat.FlatBuffer, start: int, stop: int):
         self.buffer, self.start, self.stop = buffer, start, stop
-        self.params = buffer.params[start:stop]
+        self.params: list[Tensor] = [p for p in buffer.params[start:stop] if p is not None]  # all, at creation
         self.lo, self.hi = buffer.offsets[start], buffer.offsets[stop]
         self.state: dict[str, Any] = {}
         self.views: dict[str, list] = {}
@@ -137,7 +138,7 @@ class Optimizer:
         if not isinstance(groups[0], dict):
             groups = [{"params": groups}]
         for group in groups:
-            self.add_param_group(group)
+            self.add_param_group(group)  # type: ignore[arg-type]  # add_param_group rejects a non-dict
 
     @property
     def name(self) -> str:
@@ -585,8 +586,8 @@ class Optimizer:
 
     def _share_run_step(self, run: _Run) -> None:
         """After loading: give a run's members one step count again when they all have the same one."""
-        states = [self.state.get(p) for p in run.params]
-        if not all(s and "step" in s for s in states):
+        states = [self.state.get(p) or {} for p in run.params]
+        if not all("step" in s for s in states):
             return
         steps = {float(s["step"]) for s in states}
         if len(steps) != 1:

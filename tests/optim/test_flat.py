@@ -35,7 +35,8 @@ def trajectory(params, opt, steps, start=0, skip=None):
 def count_per_parameter_updates(monkeypatch):
     calls = []
     original = Optimizer._step_param
-    monkeypatch.setattr(Optimizer, "_step_param", lambda self, p, *a, **k: (calls.append(p), original(self, p, *a, **k)))
+    monkeypatch.setattr(Optimizer, "_step_param",
+                        lambda self, p, *a, **k: (calls.append(p), original(self, p, *a, **k)))
     return calls
 
 

@@ -1,7 +1,7 @@
 """`clamp_parameters_`: clamp parameters in place, one call per flat buffer (weight clipping)."""
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from minigrad import backend
 from minigrad.nn import flat

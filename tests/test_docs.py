@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 DOCS_DIR = Path(__file__).resolve().parent.parent / "docs"
-DOCUMENTS = ["internals.md"]
+DOCUMENTS = ["internals.md", "writing_an_op.md"]
 FENCE = re.compile(r"^```python\n(.*?)^```", re.M | re.S)
 
 

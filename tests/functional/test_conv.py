@@ -5,50 +5,8 @@ from hypothesis import given
 
 import minigrad
 import minigrad.functional as F
-from tests.functional.helpers import PROPERTY, conv_cases, tensor, values
-
-
-def _pair(v):
-    return (v, v) if isinstance(v, int) else v
-
-
-def reference_conv2d(x, w, b, stride, padding, dilation, groups):
-    """The definition, one output pixel at a time."""
-    (sh, sw), (ph, pw), (dh, dw) = _pair(stride), _pair(padding), _pair(dilation)
-    n, c, h, wd = x.shape
-    o, cg, kh, kw = w.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    oh, ow = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1, (wd + 2 * pw - dw * (kw - 1) - 1) // sw + 1
-    y = np.zeros((n, o, oh, ow))
-    og = o // groups
-    for oc in range(o):
-        g = oc // og
-        for p in range(oh):
-            for q in range(ow):
-                rows = slice(p * sh, p * sh + dh * (kh - 1) + 1, dh)
-                cols = slice(q * sw, q * sw + dw * (kw - 1) + 1, dw)
-                patch = xp[:, g * cg:(g + 1) * cg, rows, cols]
-                y[:, oc, p, q] = (patch * w[oc]).sum(axis=(1, 2, 3)) + (0 if b is None else b[oc])
-    return y
-
-
-def reference_conv_transpose2d(x, w, b, stride, padding, output_padding, groups, dilation):
-    """Scatter every input pixel times the kernel into the (padded) output."""
-    (sh, sw), (ph, pw), (dh, dw), (oph, opw) = (_pair(v) for v in (stride, padding, dilation, output_padding))
-    n, cin, h, wd = x.shape
-    _, cg, kh, kw = w.shape
-    oh = (h - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1
-    ow = (wd - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1
-    full = np.zeros((n, cg * groups, oh + 2 * ph, ow + 2 * pw))
-    ing = cin // groups
-    for ci in range(cin):
-        g = ci // ing
-        for p in range(h):
-            for q in range(wd):
-                full[:, g * cg:(g + 1) * cg, p * sh:p * sh + dh * (kh - 1) + 1:dh,
-                     q * sw:q * sw + dw * (kw - 1) + 1:dw] += x[:, ci, p, q][:, None, None, None] * w[ci][None]
-    y = full[:, :, ph:ph + oh, pw:pw + ow]
-    return y if b is None else y + b[None, :, None, None]
+from tests.functional.helpers import (PROPERTY, conv_cases, reference_conv2d, reference_conv_transpose2d,
+                                      tensor, values)
 
 
 def _conv_inputs(case, device):

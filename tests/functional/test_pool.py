@@ -8,39 +8,7 @@ from hypothesis import strategies as st
 
 import minigrad
 import minigrad.functional as F
-from tests.functional.helpers import PROPERTY, distinct_values, int_or_pair, pairs, tensor, values
-
-
-@st.composite
-def pool_cases(draw, dilated: bool):
-    kernel, stride = draw(pairs(1, 3)), draw(pairs(1, 3))
-    padding = tuple(draw(st.integers(0, k // 2)) for k in kernel)
-    dilation = draw(pairs(1, 2)) if dilated else (1, 1)
-    span = [d * (k - 1) + 1 for d, k in zip(dilation, kernel)]
-    hw = tuple(draw(st.integers(max(1, s - 2 * p), max(1, s - 2 * p) + 4)) for s, p in zip(span, padding))
-    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 3))) + hw
-    assume(math.prod(shape) <= 96)
-    out = tuple((hw[a] + 2 * padding[a] - dilation[a] * (kernel[a] - 1) - 1) // stride[a] + 1 for a in (0, 1))
-    kwargs = {"kernel_size": int_or_pair(draw, kernel), "padding": int_or_pair(draw, padding)}
-    if draw(st.booleans()) or stride != kernel:
-        kwargs["stride"] = int_or_pair(draw, stride)
-    if dilated:
-        kwargs["dilation"] = int_or_pair(draw, dilation)
-    return {"shape": shape, "out": shape[:2] + out, "kwargs": kwargs, "seed": draw(st.integers(0, 2 ** 16)),
-            "geometry": (kernel, stride, padding, dilation)}
-
-
-def reference_pool(x, geometry, reduce, fill):
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = geometry
-    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=fill)
-    oh = (x.shape[2] + 2 * ph - dh * (kh - 1) - 1) // sh + 1
-    ow = (x.shape[3] + 2 * pw - dw * (kw - 1) - 1) // sw + 1
-    y = np.empty(x.shape[:2] + (oh, ow))
-    for p in range(oh):
-        for q in range(ow):
-            y[:, :, p, q] = reduce(xp[:, :, p * sh:p * sh + dh * (kh - 1) + 1:dh, q * sw:q * sw + dw * (kw - 1) + 1:dw],
-                                   axis=(2, 3))
-    return y
+from tests.functional.helpers import PROPERTY, distinct_values, pairs, pool_cases, reference_pool, tensor, values
 
 
 @PROPERTY

@@ -19,6 +19,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import minigrad
+from tests.functional.helpers import (conv_cases, distinct_values, pool_cases, reference_conv2d,
+                                      reference_conv_transpose2d, reference_pool, values)
 from tests.strategies import (apart, arrays, axes, broadcast_target, broadcastable_shapes, nonzero_arrays,
                               positive_arrays, shapes)
 
@@ -389,8 +391,153 @@ def _linalg() -> list[OpSpec]:
     ]
 
 
+# ----------------------------------------------------------------------------- conv, pool, norm, loss
+@st.composite
+def _conv_spec_cases(draw, transpose: bool):
+    case = draw(conv_cases(transpose=transpose))
+    seed = case["seed"]
+    xs = [values(seed, case["x_shape"]), values(seed + 1, case["w_shape"])]
+    if case["bias"]:
+        xs.append(values(seed + 2, (case["out_channels"],)))
+    names = ("stride", "padding", "dilation", "groups") + (("output_padding",) if transpose else ())
+    return tuple(xs), {k: case[k] for k in names}
+
+
+def _conv_ref(x, w, b=None, **kw):
+    return reference_conv2d(x, w, b, kw["stride"], kw["padding"], kw["dilation"], kw["groups"])
+
+
+def _conv_transpose_ref(x, w, b=None, **kw):
+    return reference_conv_transpose2d(x, w, b, kw["stride"], kw["padding"], kw["output_padding"], kw["groups"],
+                                      kw["dilation"])
+
+
+@st.composite
+def _pool_spec_cases(draw, dilated: bool):
+    case = draw(pool_cases(dilated=dilated))
+    x = distinct_values(case["seed"], case["shape"]) if dilated else values(case["seed"], case["shape"])
+    if dilated:  # a dilated window may see only padding (-inf, as in PyTorch): no derivative there
+        assume(np.isfinite(reference_pool(x, case["geometry"], np.max, -np.inf)).all())
+    return (x,), case["kwargs"]
+
+
+def _pool_ref(reduce, fill):
+    def ref(x, kernel_size, stride=None, padding=0, dilation=1):
+        pair = lambda v: (v, v) if isinstance(v, int) else tuple(v)  # noqa: E731
+        geometry = (pair(kernel_size), pair(kernel_size if stride is None else stride), pair(padding), pair(dilation))
+        return reference_pool(x, geometry, reduce, fill)
+    return ref
+
+
+_NORM_SHAPES = st.sampled_from([(3, 2), (2, 3, 2), (2, 2, 3, 2), (3, 1, 2, 1)])
+
+
+@st.composite
+def _batch_norm_cases(draw):
+    shape, seed = draw(_NORM_SHAPES), draw(st.integers(0, 2 ** 16))
+    return (values(seed, shape), values(seed + 1, shape[1:2]), values(seed + 2, shape[1:2])), {}
+
+
+def _batch_norm_ref(x, w, b):
+    axes, bshape = (0,) + tuple(range(2, x.ndim)), (1, -1) + (1,) * (x.ndim - 2)
+    y = (x - x.mean(axes, keepdims=True)) / np.sqrt(x.var(axes, keepdims=True) + 1e-5)
+    return y * w.reshape(bshape) + b.reshape(bshape)
+
+
+@st.composite
+def _layer_norm_cases(draw):
+    shape, seed = draw(_NORM_SHAPES), draw(st.integers(0, 2 ** 16))
+    normalized = shape[-draw(st.integers(1, len(shape) - 1)):]
+    return (values(seed, shape), values(seed + 1, normalized), values(seed + 2, normalized)), \
+        {"normalized_shape": normalized}
+
+
+def _layer_norm_ref(x, w, b, normalized_shape):
+    axes = tuple(range(x.ndim - len(normalized_shape), x.ndim))
+    return (x - x.mean(axes, keepdims=True)) / np.sqrt(x.var(axes, keepdims=True) + 1e-5) * w + b
+
+
+_REDUCTIONS = st.sampled_from(["mean", "sum", "none"])
+
+
+def _reduced(full, reduction):
+    return {"mean": full.mean(), "sum": full.sum(), "none": full}[reduction]
+
+
+@st.composite
+def _mse_cases(draw):
+    shape = draw(st.sampled_from([(3,), (2, 3), (2, 1, 2)]))
+    return (draw(arrays(shape)), draw(arrays(shape))), {"reduction": draw(_REDUCTIONS)}
+
+
+@st.composite
+def _bce_cases(draw):
+    shape = draw(st.sampled_from([(4,), (2, 3)]))
+    target = np.random.default_rng(draw(st.integers(0, 2 ** 16))).uniform(0, 1, shape)
+    return (draw(arrays(shape)) * 3, target), {"reduction": draw(_REDUCTIONS)}
+
+
+def _bce_ref(x, t, reduction):
+    return _reduced(np.logaddexp(0, x) - t * x, reduction)
+
+
+@st.composite
+def _cross_entropy_cases(draw):
+    shape = draw(st.sampled_from([(3, 4), (2, 3, 2), (1, 2)]))
+    target = np.random.default_rng(draw(st.integers(0, 2 ** 16))).integers(0, shape[1], (shape[0],) + shape[2:])
+    return (draw(arrays(shape)) * 2,), {"target": target, "reduction": draw(_REDUCTIONS)}
+
+
+def _log_softmax_ref(x, dim):
+    return x - np.log(np.exp(x - x.max(dim, keepdims=True)).sum(dim, keepdims=True)) - x.max(dim, keepdims=True)
+
+
+def _cross_entropy_ref(x, target, reduction):
+    picked = np.take_along_axis(_log_softmax_ref(x, 1), target[:, None], axis=1)[:, 0]
+    return _reduced(-picked, reduction)
+
+
+@st.composite
+def _softmax_cases(draw):
+    x = draw(arrays(draw(shapes(min_dims=1))))
+    return (x,), {"dim": draw(st.integers(-x.ndim, x.ndim - 1))}
+
+
+def _nn() -> list[OpSpec]:
+    mg_f = minigrad.functional
+    return [
+        OpSpec("conv2d", lambda x, w, b=None, **kw: mg_f.conv2d(x, w, b, **kw), _conv_ref,
+               F and (lambda x, w, b=None, **kw: F.conv2d(x, w, b, **kw)), _conv_spec_cases(transpose=False)),
+        OpSpec("conv_transpose2d", lambda x, w, b=None, **kw: mg_f.conv_transpose2d(x, w, b, **kw),
+               _conv_transpose_ref, F and (lambda x, w, b=None, **kw: F.conv_transpose2d(x, w, b, **kw)),
+               _conv_spec_cases(transpose=True)),
+        OpSpec("avg_pool2d", mg_f.avg_pool2d, _pool_ref(np.mean, 0.0), F and F.avg_pool2d,
+               _pool_spec_cases(dilated=False)),
+        OpSpec("max_pool2d", mg_f.max_pool2d, _pool_ref(np.max, -np.inf), F and F.max_pool2d,
+               _pool_spec_cases(dilated=True)),
+        OpSpec("batch_norm_training", lambda x, w, b: mg_f.batch_norm(x, None, None, w, b, training=True),
+               _batch_norm_ref, F and (lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True)),
+               _batch_norm_cases()),
+        OpSpec("layer_norm", lambda x, w, b, normalized_shape: mg_f.layer_norm(x, normalized_shape, w, b),
+               _layer_norm_ref, F and (lambda x, w, b, normalized_shape: F.layer_norm(x, normalized_shape, w, b)),
+               _layer_norm_cases()),
+        OpSpec("mse_loss", mg_f.mse_loss, lambda a, b, reduction: _reduced((a - b) ** 2, reduction),
+               F and F.mse_loss, _mse_cases()),
+        OpSpec("binary_cross_entropy_with_logits", mg_f.binary_cross_entropy_with_logits, _bce_ref,
+               F and F.binary_cross_entropy_with_logits, _bce_cases()),
+        OpSpec("cross_entropy", lambda x, target, reduction: mg_f.cross_entropy(x, target, reduction=reduction),
+               _cross_entropy_ref,
+               F and (lambda x, target, reduction: F.cross_entropy(x, torch.as_tensor(target), reduction=reduction)),
+               _cross_entropy_cases()),
+        OpSpec("log_softmax", mg_f.log_softmax, _log_softmax_ref, F and F.log_softmax, _softmax_cases()),
+        OpSpec("softmax", mg_f.softmax, lambda x, dim: np.exp(_log_softmax_ref(x, dim)), F and F.softmax,
+               _softmax_cases()),
+    ]
+
+
 ELEMENTWISE = _elementwise()
 REDUCE = _reduce()
 SHAPE = _shape()
 LINALG = _linalg()
-ALL_SPECS = ELEMENTWISE + REDUCE + SHAPE + LINALG
+NN = _nn()
+ALL_SPECS = ELEMENTWISE + REDUCE + SHAPE + LINALG + NN

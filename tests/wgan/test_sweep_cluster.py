@@ -234,7 +234,7 @@ def test_local_cluster_pins_blas_routes_gpu_trials_and_records_a_bad_config_tria
     assert json.loads((tmp_path / "sweep" / "trials" / "0002" / RESULT_NAME).read_text())["resources"] == {"GPU": 1}
 
 
-@pytest.mark.slow  # a cluster start-up and two CLI processes: ~30-90 s
+@pytest.mark.slow  # two CLI processes (imports, a sweep and its rerun): ~30-90 s
 def test_ctrl_c_keeps_finished_trials_and_a_rerun_finishes(cluster, tmp_path):
     spec_path = tmp_path / "sweep.json"
     spec_path.write_text(json.dumps(spec(steps=40, grid={"gp_lambda": [0.1, 1.0, 10.0]}, seeds=2)))

@@ -96,10 +96,10 @@ def _plot(spec: SweepSpec, summary: list[dict], metric: str, x_field: str | None
     connect = x_field in spec.grid or x_field is None
     for label, entries in series.items():
         entries = [e for e in entries if e["values"]]
-        xs = [(e["config"].get(x_field) if x_field else e["config_index"]) for e in entries]
-        xs = xs if numeric else [categories.index(_fmt(x)) for x in xs]
-        order = np.argsort(xs, kind="stable")
-        xs = np.asarray(xs, dtype=float)[order]
+        raw = [(e["config"].get(x_field) if x_field else e["config_index"]) for e in entries]
+        positions = np.asarray(raw if numeric else [categories.index(_fmt(x)) for x in raw], dtype=float)
+        order = np.argsort(positions, kind="stable")
+        xs = positions[order]
         means = np.asarray([entries[i]["mean"] for i in order])
         stds = np.nan_to_num(np.asarray([entries[i]["std"] for i in order]))
         ax.errorbar(xs, means, yerr=stds, fmt="o-" if connect and len(xs) > 1 else "o", capsize=3,

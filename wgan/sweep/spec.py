@@ -91,7 +91,7 @@ class Trial:
                 "seed": self.seed, "overrides": dict(self.overrides), "config": dict(self.config)}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Trial":
+    def from_dict(cls, data: dict) -> Trial:
         return cls(**data)
 
     @property
@@ -117,7 +117,7 @@ class SweepSpec:
 
     # ------------------------------------------------------------------ parsing
     @classmethod
-    def from_dict(cls, data: Any, source: str = "spec") -> "SweepSpec":
+    def from_dict(cls, data: Any, source: str = "spec") -> SweepSpec:
         """Check the structure of a spec dict (keys, types, non-empty grids) and build a SweepSpec.
 
         The trials' configs are checked by `check`, which `load_spec` and `run_sweep` call.
@@ -225,7 +225,7 @@ class SweepSpec:
 
     def trials(self) -> list[Trial]:
         """Every trial, trial index = config_index * seeds + seed_index."""
-        out = []
+        out: list[Trial] = []
         for k, overrides in enumerate(self.configurations()):
             for j in range(self.seeds):
                 seed = self.trial_seed(j)

@@ -24,6 +24,7 @@ import os
 import socket
 import time
 from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
 from wgan.sweep.spec import Trial
@@ -83,7 +84,7 @@ def _worker_info() -> dict:
     return {"worker": worker.address, "resources": dict(worker.state.total_resources)}
 
 
-def run_trial(sweep_dir: str, trial: dict, imports: list[str] = (), retry_failed: bool = False) -> dict:
+def run_trial(sweep_dir: str, trial: dict, imports: Sequence[str] = (), retry_failed: bool = False) -> dict:
     """Run (or resume, or skip) one trial in ``sweep_dir/trials/NNNN`` and return its result dict.
 
     `trial` is `Trial.to_dict()`. A finished trial returns its recorded result without training

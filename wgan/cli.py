@@ -128,6 +128,8 @@ def build_parser(extra_algorithm=None) -> argparse.ArgumentParser:
     train.add_argument("--out", type=Path, help="run folder (default runs/<dataset>-<algorithm>-<time>)")
     train.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue the run in RUN_DIR")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    train.add_argument("--no-cuda-graph", action="store_true",
+                       help="with --device cuda: run every step eagerly instead of replaying a captured CUDA graph")
     train.add_argument("--threads", type=int, default=None, metavar="N",
                        help="BLAS/OpenMP threads (minigrad.set_num_threads; default: the libraries' own)")
     for name in ALGORITHMS:
@@ -215,9 +217,11 @@ def _train(args, parser) -> int:
             if changed:
                 parser.error(f"--resume continues a run with its saved config; only --steps may be given "
                              f"with it, not {', '.join('--' + c.replace('_', '-') for c in changed)}")
-            trainer = Trainer.resume(args.resume, progress=not args.no_progress, steps=args.steps)
+            trainer = Trainer.resume(args.resume, progress=not args.no_progress, steps=args.steps,
+                                     cuda_graph=False if args.no_cuda_graph else None)
         else:
-            trainer = Trainer(config_from_args(args), progress=not args.no_progress)
+            trainer = Trainer(config_from_args(args), progress=not args.no_progress,
+                              cuda_graph=False if args.no_cuda_graph else None)
     except (ConfigError, ValueError, FileNotFoundError, OSError) as exc:
         parser.error(str(exc))
     cfg = trainer.config

@@ -28,6 +28,7 @@ import math
 import signal
 import threading
 import time
+import warnings
 from pathlib import Path
 from typing import Iterable
 
@@ -78,9 +79,17 @@ class Trainer:
     config's `wgan.algorithms.Algorithm`), ``generator``, ``critic``, ``opt_g``, ``opt_d``, ``step``
     (completed generator iterations), ``rng``,
     ``history`` (the logged rows).
+
+    ``cuda_graph``: on a device, capture one iteration into a CUDA graph (`minigrad.cuda.graphed`, after
+    two eager warm-up steps) and replay it every step; data that cannot be drawn inside the graph (a
+    host sampler, a fixed-order set) is copied into the graph's input buffers in place before each replay.
+    None (the default) means on wherever the configuration allows; where it does not (the CPU, the
+    official critic schedule, an algorithm whose W estimate reads the host), the run is eager and one
+    RuntimeWarning names the reason. ``trainer.cuda_graph`` says whether it is on.
     """
 
-    def __init__(self, config: TrainConfig, dataset=None, callbacks: Iterable = (), progress: bool = False):
+    def __init__(self, config: TrainConfig, dataset=None, callbacks: Iterable = (), progress: bool = False,
+                 cuda_graph: bool | None = None):
         if not isinstance(config, TrainConfig):
             raise TypeError(f"Trainer: config must be a TrainConfig, got {type(config).__name__}")
         if isinstance(dataset, str):
@@ -120,6 +129,7 @@ class Trainer:
             self.device_noise = DeviceNoise(cfg.seed, self.device)
             self._sample_real, self.data_path = device_sampler(self.dataset, self.device, self.device_noise, self.rng)
             self._device_stats = DeviceStats(TrainingDiverged, TERM_NAMES)
+        self._setup_cuda_graph(cuda_graph)
 
     # ------------------------------------------------------------------ one iteration
     def critic_iterations(self, step: int) -> int:
@@ -189,16 +199,21 @@ class Trainer:
         self._update(objective, self._g_params, self.opt_g)
         return stats
 
-    def train_step(self) -> dict:
-        """One generator iteration: the critic updates, then one generator update. Returns its metrics."""
-        cfg, rng, B = self.config, self.rng, self.config.batch_size
-        if self.step > 0:  # step k runs with lr * (1 - k / steps); step 0 with the schedule's start
+    def _set_learning_rates(self) -> None:
+        """Step k runs with lr * (1 - k / steps); step 0 with the schedule's start (on the device's lr)."""
+        if self.step > 0:
             for schedule in self.lr_schedules:
                 schedule.step()
+
+    def _iteration(self) -> dict:
+        """The critic updates and the generator update of one step (what a CUDA graph captures)."""
+        cfg, rng, B = self.config, self.rng, self.config.batch_size
         if self.on_device:
             rng = self.device_noise
-        for _ in range(self.critic_iterations(self.step)):
-            if self.on_device:
+        for i in range(self.critic_iterations(self.step)):
+            if self._graph_inputs is not None:
+                real, z = self._graph_inputs[i], rng.standard_normal((B, cfg.z_dim), np.float32)
+            elif self.on_device:
                 real, z = self._sample_real(B), rng.standard_normal((B, cfg.z_dim), np.float32)
             else:
                 real, z = np.asarray(self.dataset.sample(B, rng), dtype=np.float32), self.sample_noise(B)
@@ -206,8 +221,54 @@ class Trainer:
             stats = self.critic_step(real, z, noise)
         z = rng.standard_normal((B, cfg.z_dim), np.float32) if self.on_device else self.sample_noise(B)
         stats.update(self.generator_step(z))
+        return stats
+
+    def train_step(self) -> dict:
+        """One generator iteration: the critic updates, then one generator update. Returns its metrics
+        (with ``cuda_graph``: a replay of the captured iteration, its inputs refilled in place first)."""
+        self._set_learning_rates()
+        if self._graph is not None:
+            if self._graph_inputs is not None:  # host or fixed-order data: refilled outside the graph
+                for buffer in self._graph_inputs:
+                    buffer[...] = self._sample_real(self.config.batch_size)
+            stats = {k: v.copy() for k, v in self._graph().items()}  # the graph rewrites its outputs
+        else:
+            stats = self._iteration()
         self.step += 1
         return stats
+
+    def _capture_refusal(self) -> str | None:
+        """Why this configuration cannot be captured into a CUDA graph, or None."""
+        cfg = self.config
+        if not self.on_device:
+            return "the run is on the CPU (a CUDA graph needs device='cuda')"
+        if cfg.critic_schedule == "official":
+            return ("the official critic schedule changes n_critic between steps (100 at some steps), which a "
+                    "captured iteration cannot")
+        if type(self.algorithm).w_estimate is not Algorithm.w_estimate:
+            return f"{cfg.algorithm}'s w_estimate reads its scores on the host"
+        return None
+
+    def _setup_cuda_graph(self, requested: bool | None) -> None:
+        self._graph = self._graph_inputs = None
+        self.cuda_graph = False
+        if requested is False or (requested is None and not self.on_device):
+            return
+        reason = self._capture_refusal()
+        if reason is not None:
+            warnings.warn(f"cuda_graph: running eagerly because {reason}", RuntimeWarning, stacklevel=3)
+            return
+        if self.data_path in ("host sampler", "device slices"):
+            xp = minigrad.backend.xp_for(self.device)
+            shape = (self.config.batch_size, *self.dataset.sample_shape)
+            self._graph_inputs = [xp.zeros(shape, np.float32) for _ in range(self.config.n_critic)]
+
+        def iteration() -> dict:
+            return {k: v if isinstance(v, Tensor) else Tensor._make(v, False) for k, v in self._iteration().items()}
+
+        graphed = minigrad.cuda.graphed(iteration, warmup=2, device=self.device)
+        self._graph = lambda: {k: t.data for k, t in graphed().items()}
+        self.graphed_step, self.cuda_graph = graphed, True
 
     def read_stats(self) -> dict[int, dict[str, float]]:
         """On a device: the statistics of the steps since the last read, {step: {key: float}}, in one
@@ -333,7 +394,7 @@ class Trainer:
 
     @classmethod
     def resume(cls, run_dir, dataset=None, callbacks: Iterable = (), progress: bool = False,
-               steps: int | None = None) -> "Trainer":
+               steps: int | None = None, cuda_graph: bool | None = None) -> "Trainer":
         """A Trainer continuing the run in `run_dir` from its checkpoint (optionally to a new `steps`).
 
         The run's logged rows after the checkpoint's step are dropped, so the metrics files
@@ -345,7 +406,7 @@ class Trainer:
         if steps is not None:
             fields["steps"] = steps
         config = TrainConfig.from_dict(fields)
-        trainer = cls(config, dataset=dataset, callbacks=callbacks, progress=progress)
+        trainer = cls(config, dataset=dataset, callbacks=callbacks, progress=progress, cuda_graph=cuda_graph)
         trainer.load_state(ckpt)
         trainer.history = [row for row in read_metrics(run_dir) if row["step"] <= trainer.step]
         return trainer

@@ -101,3 +101,42 @@ def test_resumed_device_run_reproduces_an_uninterrupted_one(tmp_path):
 def test_the_cpu_keeps_its_numpy_streams():
     cpu = Trainer(_small(device="cpu"))
     assert not cpu.on_device and not hasattr(cpu, "device_noise")
+
+
+# ----------------------------------------------------------------------------- cuda_graph
+def _params(trainer):
+    return [p.numpy() for p in list(trainer.generator.parameters()) + list(trainer.critic.parameters())]
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_replayed_graph_steps_equal_eager_steps(standin, algorithm):
+    config = _small(algorithm=algorithm, dataset="25gaussians" if algorithm == "wgan-clip" else "8gaussians")
+    eager, graphed = Trainer(config, cuda_graph=False), Trainer(config, cuda_graph=True)
+    assert graphed.cuda_graph and not eager.cuda_graph
+    for _ in range(5):
+        stats_eager, stats_graph = eager.train_step(), graphed.train_step()
+    assert graphed.graphed_step.graph is not None and graphed.graphed_step.calls == 5
+    for a, b in zip(_params(eager), _params(graphed)):
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(float(stats_graph["d_loss"]), float(stats_eager["d_loss"]), rtol=1e-5, atol=1e-6)
+    with standin.record() as rec:
+        graphed.train_step()
+    assert rec.launches["graph.launch"] == 1 and not rec.syncs and not rec.copies, rec.summary()
+
+
+def test_a_host_sampler_refills_the_graph_inputs_in_place(standin):
+    sampler = from_sampler(lambda n, rng: rng.standard_normal((n, 2)), (2,))
+    config = _small(algorithm="wgan-gp", n_critic=2)
+    eager, graphed = Trainer(config, dataset=sampler, cuda_graph=False), Trainer(config, dataset=sampler, cuda_graph=True)
+    for _ in range(4):
+        eager.train_step(), graphed.train_step()
+    for a, b in zip(_params(eager), _params(graphed)):
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
+
+
+def test_cuda_graph_falls_back_with_one_warning_naming_the_reason():
+    with pytest.warns(RuntimeWarning, match="running eagerly because the official critic schedule") as record:
+        trainer = Trainer(_small(algorithm="wgan-clip", critic_schedule="official", n_critic=5), cuda_graph=True)
+    assert len(record) == 1 and not trainer.cuda_graph
+    with pytest.warns(RuntimeWarning, match="the run is on the CPU"):
+        Trainer(_small(device="cpu"), cuda_graph=True)

@@ -108,7 +108,10 @@ def _plot(spec: SweepSpec, summary: list[dict], metric: str, x_field: str | None
         values = np.asarray(xs_all, dtype=float)
         drawn_log = isinstance(spec.random.get(x_field), dict) and "loguniform" in spec.random[x_field]
         if (values > 0).all() and (drawn_log or values.max() >= 10 * values.min()):
+            from matplotlib.ticker import NullFormatter
+
             ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())  # decade labels only: minor ones overlap
     elif categories:
         ax.set_xticks(range(len(categories)), categories)
     ax.set_xlabel(x_field or "configuration")

@@ -14,7 +14,8 @@ is freed by reference counting as soon as the last output is dropped.
 from __future__ import annotations
 
 import weakref
-from typing import Any, Callable, Sequence, TypeVar
+from typing import Any, TypeVar
+from collections.abc import Callable, Sequence
 
 from minigrad.backend import array_module, device_of
 from minigrad.tensor import Tensor, TensorLike, is_floating
@@ -78,8 +79,10 @@ class Function:
     """
 
     __slots__ = ("inputs", "outputs", "generation", "needs_input_grad", "__dict__")
-    inputs: tuple[Tensor, ...] | None
-    outputs: tuple[weakref.ref[Tensor], ...]
+    inputs: tuple[Tensor, ...]  # set to None by `release` once the graph below is freed
+    # weakref.ref[Tensor] each, called to get the output; typed Any because an output whose gradient
+    # is being computed is alive (the walk holds it), so the None a dead reference gives never reaches a backward
+    outputs: tuple[Any, ...]
     generation: int
     needs_input_grad: tuple[bool, ...]
 
@@ -127,10 +130,10 @@ class Function:
     def name(self) -> str:
         return type(self).__name__
 
-    def forward(self, *arrays: Any) -> Any:
+    def forward(self, *arrays: Any, **unused: Any) -> Any:  # subclasses name their arrays
         raise NotImplementedError(f"{self.name}.forward is not defined")
 
-    def backward(self, *grad_outputs: Tensor) -> Any:
+    def backward(self, *grad_outputs: Any, **unused: Any) -> Any:  # subclasses name their gradients
         raise RuntimeError(
             f"{self.name} has no derivative: it cannot be differentiated"
             " (differentiating a gradient through it needs a second derivative it does not have)"
@@ -138,7 +141,7 @@ class Function:
 
     def release(self) -> None:
         """Drop the inputs and saved arrays: the graph below is freed."""
-        self.inputs = None
+        self.inputs = None  # type: ignore[assignment]  # freed: the graph walk checks for it
         if self.__dict__:
             self.__dict__.clear()
 
@@ -211,6 +214,7 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor], targets:
         _accumulate(grads, root, g)
         if targets is None and root.creator is None:
             reached[id(root)] = root
+    gys: tuple[Tensor, ...] | None
     with _SetGradMode(create_graph):
         for fn in functions:
             outputs = fn.outputs
@@ -228,7 +232,7 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor], targets:
             if needed is None:
                 wanted = tuple([x.requires_grad for x in inputs])
             else:
-                wanted = tuple([x.requires_grad and (id(x) in targets or x.creator in needed) for x in inputs])
+                wanted = tuple([x.requires_grad and (id(x) in keep or x.creator in needed) for x in inputs])
             fn.needs_input_grad = wanted
             gxs = fn.backward(*gys)
             if type(gxs) is not tuple:

@@ -6,7 +6,7 @@ verifies second derivatives.
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -61,13 +61,12 @@ def gradcheck(fn: Callable, inputs: Sequence, eps: float = 1e-6, atol: float = 1
     if not checked:
         raise ValueError("gradcheck: no input is a floating-point tensor that requires grad")
     total, weights = _projection(fn, inputs, None, rng)
+    analytic: Sequence[Tensor | None] = [None] * len(checked)
     if total is not None and total.requires_grad:
         analytic = grad(total, [inputs[i] for i in checked], allow_unused=True)
-    else:
-        analytic = [None] * len(checked)
-    for i, a in zip(checked, analytic):
+    for i, g in zip(checked, analytic):
         x = inputs[i]
-        a = np.zeros(x.shape) if a is None else np.asarray(_cpu(a.data), dtype=np.float64)
+        a = np.zeros(x.shape) if g is None else np.asarray(_cpu(g.data), dtype=np.float64)
         numeric = _numeric_gradient(fn, inputs, i, weights, eps)
         bad = np.abs(a - numeric) > atol + rtol * np.abs(numeric)
         if bad.any():

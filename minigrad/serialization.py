@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 import zipfile
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -53,7 +53,7 @@ def save(state: Mapping, path: str | os.PathLike) -> None:
     try:
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600; give the file the usual permissions
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
+            np.savez(f, **arrays)  # type: ignore[arg-type]  # numpy's stub types allow_pickle as a keyword
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from minigrad import backend
-from minigrad.types import DeviceLike, DTypeLike, Scalar
+from minigrad.types import Array, DeviceLike, DTypeLike, Scalar
 
 float32, float64, int32, int64, bool_ = np.float32, np.float64, np.int32, np.int64, np.bool_
 _DEFAULT_FLOAT = np.dtype(np.float32)
@@ -70,7 +70,7 @@ class Tensor:
 
     def _set_fields(self, array: Any, requires_grad: bool = False) -> None:
         """The one place a Tensor's fields are set up (`__init__`, `_make`, `Parameter`)."""
-        self.data = np.asarray(array) if isinstance(array, np.generic) else array
+        self.data: Array = np.asarray(array) if isinstance(array, np.generic) else array
         self.requires_grad = requires_grad
         self.grad: Tensor | None = None
         self.creator: Any = None  # the Function that made this tensor
@@ -229,10 +229,10 @@ class Tensor:
     def tanh(self) -> Tensor: return ops.tanh(self)
     def sigmoid(self) -> Tensor: return ops.sigmoid(self)
     def relu(self) -> Tensor: return ops.relu(self)
-    def softplus(self, beta: float = 1.0) -> Tensor: return ops.softplus(self, beta)
+    def softplus(self, beta: Scalar = 1.0) -> Tensor: return ops.softplus(self, beta)
     def abs(self) -> Tensor: return ops.abs(self)
     def pow(self, exponent: TensorLike) -> Tensor: return ops.pow(self, exponent)
-    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor: return ops.clamp(self, min, max)
+    def clamp(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor: return ops.clamp(self, min, max)
     clip = clamp
     def matmul(self, other: Tensor) -> Tensor: return ops.matmul(self, other)
     def astype(self, dtype: DTypeLike) -> Tensor: return ops.astype(self, dtype)
@@ -260,15 +260,15 @@ class Tensor:
     # ------------------------------------------------------------------ in place, outside the graph
     # For what is done to parameters and buffers under `minigrad.no_grad()` (weight clipping,
     # EMA, power-iteration vectors); see minigrad/ops/inplace.py. Each returns `self`.
-    def add_(self, other: TensorLike, alpha: float = 1.0) -> Tensor: return ops.inplace.add_(self, other, alpha)
-    def sub_(self, other: TensorLike, alpha: float = 1.0) -> Tensor: return ops.inplace.add_(self, other, -alpha)
+    def add_(self, other: TensorLike, alpha: Scalar = 1.0) -> Tensor: return ops.inplace.add_(self, other, alpha)
+    def sub_(self, other: TensorLike, alpha: Scalar = 1.0) -> Tensor: return ops.inplace.add_(self, other, -alpha)
     def mul_(self, other: TensorLike) -> Tensor: return ops.inplace.mul_(self, other)
     def div_(self, other: TensorLike) -> Tensor: return ops.inplace.div_(self, other)
-    def lerp_(self, end: TensorLike, weight: float) -> Tensor: return ops.inplace.lerp_(self, end, weight)
-    def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
+    def lerp_(self, end: TensorLike, weight: Scalar) -> Tensor: return ops.inplace.lerp_(self, end, weight)
+    def clamp_(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:
         return ops.inplace.clamp_(self, min, max)
     def copy_(self, src: TensorLike) -> Tensor: return ops.inplace.copy_(self, src)
-    def fill_(self, value: float) -> Tensor: return ops.inplace.fill_(self, value)
+    def fill_(self, value: Scalar) -> Tensor: return ops.inplace.fill_(self, value)
     def zero_(self) -> Tensor: return ops.inplace.fill_(self, 0)
 
 

@@ -1,13 +1,15 @@
 """Type aliases used in minigrad's signatures."""
 from __future__ import annotations
 
-from typing import Literal, Union
+from typing import Any, Literal
 
-from numpy.typing import DTypeLike
+import numpy.typing
 
+Array = Any  # a numpy.ndarray on the CPU or a cupy.ndarray on a GPU (CuPy is optional, so not named here)
 Device = Literal["cpu", "cuda"]  # a canonical device name, as `Tensor.device` returns it
-DeviceLike = Union[str, None]  # what a `device=` argument accepts: "cpu", "cuda", "cuda:0", or None (the default)
-Scalar = Union[int, float, bool]  # a Python number, as `Tensor.item()` returns it
+DeviceLike = str | None  # what a `device=` argument accepts: "cpu", "cuda", "cuda:0", or None (the default)
+Scalar = int | float | bool  # a Python number, as `Tensor.item()` returns it
 Shape = tuple[int, ...]
+DTypeLike = numpy.typing.DTypeLike | None  # a dtype, its name or type (np.float32, "float32"), or None: the default
 
-__all__ = ["DTypeLike", "Device", "DeviceLike", "Scalar", "Shape"]
+__all__ = ["Array", "DTypeLike", "Device", "DeviceLike", "Scalar", "Shape"]

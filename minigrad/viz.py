@@ -11,7 +11,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
 
 from minigrad.autograd import Function
 from minigrad.tensor import Tensor
@@ -88,7 +88,7 @@ def to_dot(tensors: Tensor | Sequence[Tensor], show_shapes: bool = True,
     return "\n".join(lines) + "\n"
 
 
-def render(tensors: Tensor | Sequence[Tensor], path: str | Path, format: str = "svg",  # noqa: A002
+def render(tensors: Tensor | Sequence[Tensor], path: str | Path, format: str = "svg",
            show_shapes: bool = True, names: dict[int, str] | None = None) -> Path:
     """Write the graph behind `tensors` to `path` as an SVG, PNG or PDF using Graphviz ``dot``.
 

@@ -27,7 +27,7 @@ class _ConvNd(Module):
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = as_pair(kernel_size, "kernel_size", layer)
         self.stride = as_pair(stride, "stride", layer)
-        self.padding = padding if isinstance(padding, str) else as_pair(padding, "padding", layer)
+        self.padding: str | tuple[int, int] = padding if isinstance(padding, str) else as_pair(padding, "padding", layer)
         self.dilation = as_pair(dilation, "dilation", layer)
         self.padding_mode = padding_mode
         self.weight = Parameter(creation.zeros(*weight_shape_channels, *self.kernel_size, device=device, dtype=dtype))
@@ -77,7 +77,7 @@ class Conv2d(_ConvNd):
         """The input (extra-padded at the bottom/right for an odd 'same') and the symmetric padding."""
         if self.padding == "valid":
             return input, (0, 0)
-        if self.padding != "same":
+        if not isinstance(self.padding, str):
             return input, self.padding
         totals = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
         extra = [t % 2 for t in totals]
@@ -117,7 +117,7 @@ class ConvTranspose2d(_ConvNd):
         output_size = tuple(output_size)[-2:]
         result = []
         for d in range(2):
-            low = ((input.shape[d + 2] - 1) * self.stride[d] - 2 * self.padding[d]
+            low = ((input.shape[d + 2] - 1) * self.stride[d] - 2 * int(self.padding[d])
                    + self.dilation[d] * (self.kernel_size[d] - 1) + 1)
             if not low <= output_size[d] < low + self.stride[d]:
                 raise ValueError(

@@ -4,7 +4,7 @@
 """
 from __future__ import annotations
 
-from minigrad.ops import inplace  # noqa: F401  (Tensor's in-place methods call ops.inplace)
+from minigrad.ops import inplace
 from minigrad.ops.elementwise import (abs, add, clamp, cos, div, elu, eq, exp, ge, gt, le, leaky_relu, log, lt,
                                       maximum, minimum, mul, ne, neg, pow, relu, sigmoid, sin, softplus, sqrt, sub,
                                       tanh, where)

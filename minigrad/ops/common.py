@@ -48,6 +48,13 @@ def normalize_axis(axis: Any, ndim: int, op: str) -> tuple[int, ...] | None:
     return tuple(sorted(out))
 
 
+def one_axis(axis: int, ndim: int, op: str) -> int:
+    """A single `axis` as a non-negative int (see `normalize_axis`)."""
+    axes = normalize_axis(axis, ndim, op)
+    assert axes is not None  # an int axis is never "all axes"
+    return axes[0]
+
+
 def broadcast_shapes(op: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
     try:
         return np.broadcast_shapes(*shapes)

@@ -40,8 +40,8 @@ class ConvGeometry:
     groups: int
 
     def out_hw(self, hw: Pair, kernel: Pair) -> Pair:
-        return tuple(output_size(hw[a], kernel[a], self.stride[a], self.padding[a], self.dilation[a])
-                     for a in (0, 1))
+        h, w = (output_size(hw[a], kernel[a], self.stride[a], self.padding[a], self.dilation[a]) for a in (0, 1))
+        return h, w
 
 
 # ----------------------------------------------------------------------------- array kernels
@@ -264,7 +264,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
 
 def checked_conv2d(make, input: Tensor, weight: Tensor, bias: Tensor | None, stride, padding, dilation,
                    groups: int) -> Tensor:
-    """conv2d's checks, then the Function ``make(geometry)`` applied (Conv2dFunction, or a fused variant)."""
+    """conv2d's checks, then the Function ``make(geometry)`` applied (Conv2dFunction or a fused one)."""
     op = "conv2d"
     if isinstance(input, Tensor) and input.ndim == 3:
         return squeeze(checked_conv2d(make, unsqueeze(input, 0), weight, bias, stride, padding, dilation, groups), 0)
@@ -290,13 +290,13 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     OH = (H - 1) stride - 2 padding + dilation (kh - 1) + output_padding + 1 (likewise OW).
     output_padding must be smaller than stride or dilation.
     """
-    return checked_conv_transpose2d(ConvTranspose2dFunction, input, weight, bias, stride, padding, output_padding, groups,
-                                    dilation)
+    return checked_conv_transpose2d(ConvTranspose2dFunction, input, weight, bias, stride, padding, output_padding,
+                                    groups, dilation)
 
 
 def checked_conv_transpose2d(make, input: Tensor, weight: Tensor, bias: Tensor | None, stride, padding,
                              output_padding, groups: int, dilation) -> Tensor:
-    """conv_transpose2d's checks, then ``make(geometry, out_hw)`` applied (ConvTranspose2dFunction, or a fused variant)."""
+    """conv_transpose2d's checks, then ``make(geometry, out_hw)`` applied (ConvTranspose2dFunction or a fused one)."""
     op = "conv_transpose2d"
     if isinstance(input, Tensor) and input.ndim == 3:
         return squeeze(checked_conv_transpose2d(make, unsqueeze(input, 0), weight, bias, stride, padding,

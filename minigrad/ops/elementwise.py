@@ -11,7 +11,8 @@ back through them.
 from __future__ import annotations
 
 import operator
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
@@ -429,7 +430,7 @@ def div(a: TensorLike, b: TensorLike) -> Tensor:
     return binary(Div, a, b)
 
 
-def pow(a: TensorLike, b: TensorLike) -> Tensor:  # noqa: A001 (mirrors torch.pow)
+def pow(a: TensorLike, b: TensorLike) -> Tensor:
     """a ** b; a constant 0-d exponent (a number or a 0-d array) uses the one-input `PowConst`."""
     if isinstance(a, Tensor) and not isinstance(b, Tensor) and np.ndim(b) == 0:
         return PowConst(b)(a)
@@ -533,11 +534,11 @@ def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
     return Elu(alpha)(x)
 
 
-def abs(x: Tensor) -> Tensor:  # noqa: A001 (mirrors torch.abs)
+def abs(x: Tensor) -> Tensor:
     return Abs()(x)
 
 
-def clamp(x: Tensor, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002 (torch's names)
+def clamp(x: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
     """x limited to [min, max]; the gradient is 1 on [min, max] (bounds included, as PyTorch) and 0 outside."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")

@@ -79,7 +79,7 @@ def lerp_(t: Tensor, end: TensorLike, weight: float) -> Tensor:
     return t
 
 
-def clamp_(t: Tensor, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002 (torch's names)
+def clamp_(t: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
     """t limited to [min, max] (weight clipping: ``p.clamp_(-c, c)``)."""
     if min is None and max is None:
         raise ValueError("clamp_: at least one of min and max must be given")

@@ -22,7 +22,8 @@ class PoolGeometry:
     def __init__(self, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair, in_hw: Pair):
         self.kernel, self.stride, self.padding, self.dilation = kernel, stride, padding, dilation
         self.in_hw = tuple(in_hw)
-        self.out_hw = tuple(output_size(in_hw[a], kernel[a], stride[a], padding[a], dilation[a]) for a in (0, 1))
+        oh, ow = (output_size(in_hw[a], kernel[a], stride[a], padding[a], dilation[a]) for a in (0, 1))
+        self.out_hw = (oh, ow)
         self.padded_hw = (in_hw[0] + 2 * padding[0], in_hw[1] + 2 * padding[1])
 
     def windows(self, x, fill: float):
@@ -140,7 +141,7 @@ def _pool_geometry(op: str, x: Tensor, kernel_size, stride, padding, dilation=1)
         if span > x.shape[2 + a] + 2 * padding[a]:
             raise ValueError(f"{op}: kernel {kernel} (dilation {dilation}) is larger than the padded input "
                              f"(input {x.shape}, padding {padding})")
-    return PoolGeometry(kernel, stride, padding, dilation, x.shape[2:])
+    return PoolGeometry(kernel, stride, padding, dilation, (x.shape[2], x.shape[3]))
 
 
 def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0) -> Tensor:

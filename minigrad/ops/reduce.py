@@ -64,7 +64,7 @@ def _check_nonempty(x: Tensor, axes, op: str) -> None:
         raise ValueError(f"{op}: cannot reduce over an empty axis (shape {x.shape}, axis {axes})")
 
 
-def sum(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001 (mirrors torch.sum)
+def sum(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     return Sum(normalize_axis(axis, x.ndim, "sum"), keepdims)(x)
 
 
@@ -86,13 +86,13 @@ def var(x: Tensor, axis=None, keepdims: bool = False, correction: int = 1) -> Te
     return Sum(axes, keepdims)(centered * centered) * (1.0 / (count - correction))
 
 
-def max(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
+def max(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     axes = normalize_axis(axis, x.ndim, "max")
     _check_nonempty(x, axes, "max")
     return Max(axes, keepdims)(x)
 
 
-def min(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
+def min(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     axes = normalize_axis(axis, x.ndim, "min")
     _check_nonempty(x, axes, "min")
     return Min(axes, keepdims)(x)

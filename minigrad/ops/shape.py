@@ -6,7 +6,7 @@ import math
 
 from minigrad.autograd import Function
 from minigrad.backend import array_module
-from minigrad.ops.common import broadcast_shapes, normalize_axis
+from minigrad.ops.common import broadcast_shapes, normalize_axis, one_axis
 from minigrad.tensor import Tensor
 
 
@@ -154,7 +154,7 @@ def permute(x: Tensor, *axes) -> Tensor:
 
 
 def swapaxes(x: Tensor, a: int, b: int) -> Tensor:
-    a, b = (normalize_axis(i, x.ndim, "transpose")[0] for i in (a, b))
+    a, b = (one_axis(i, x.ndim, "transpose") for i in (a, b))
     perm = list(range(x.ndim))
     perm[a], perm[b] = perm[b], perm[a]
     return Transpose(tuple(perm))(x)
@@ -193,14 +193,14 @@ def squeeze(x: Tensor, axis=None) -> Tensor:
 
 
 def unsqueeze(x: Tensor, axis: int) -> Tensor:
-    axis = normalize_axis(axis, x.ndim + 1, "unsqueeze")[0]
+    axis = one_axis(axis, x.ndim + 1, "unsqueeze")
     return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
 
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     if x.ndim == 0:
         return reshape(x, (1,))
-    start, end = normalize_axis(start_dim, x.ndim, "flatten")[0], normalize_axis(end_dim, x.ndim, "flatten")[0]
+    start, end = one_axis(start_dim, x.ndim, "flatten"), one_axis(end_dim, x.ndim, "flatten")
     return reshape(x, x.shape[:start] + (math.prod(x.shape[start:end + 1]),) + x.shape[end + 1:])
 
 
@@ -221,7 +221,7 @@ def concatenate(tensors, axis: int = 0) -> Tensor:
     if not tensors:
         raise ValueError("concatenate: expected a non-empty sequence of tensors")
     first = tensors[0]
-    axis = normalize_axis(axis, first.ndim, "concatenate")[0]
+    axis = one_axis(axis, first.ndim, "concatenate")
     for t in tensors[1:]:
         if t.ndim != first.ndim or any(a != b for i, (a, b) in enumerate(zip(t.shape, first.shape)) if i != axis):
             raise ValueError(
@@ -236,7 +236,7 @@ def stack(tensors, axis: int = 0) -> Tensor:
         raise ValueError("stack: expected a non-empty sequence of tensors")
     if any(t.shape != tensors[0].shape for t in tensors):
         raise ValueError(f"stack: all tensors must have the same shape, got {[tuple(t.shape) for t in tensors]}")
-    axis = normalize_axis(axis, tensors[0].ndim + 1, "stack")[0]
+    axis = one_axis(axis, tensors[0].ndim + 1, "stack")
     return concatenate([unsqueeze(t, axis) for t in tensors], axis)
 
 

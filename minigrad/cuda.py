@@ -188,7 +188,7 @@ class GraphedStep:
         except Exception as exc:
             try:
                 stream.end_capture()
-            except Exception:  # noqa: BLE001 - an invalidated capture also fails to end; exc says why
+            except Exception:
                 pass
             raise RuntimeError(f"graphed: the step could not be captured into a CUDA graph "
                                f"({type(exc).__name__}: {exc}). {_CAPTURE_RULES}") from exc

@@ -106,7 +106,7 @@ class Philox:
         self.counter = xp.zeros(2, dtype=xp.uint64)
         self.manual_seed(seed)
 
-    def manual_seed(self, seed: int) -> "Philox":
+    def manual_seed(self, seed: int) -> Philox:
         """Restart the stream of `seed` (an int in [0, 2^64)), writing the state arrays in place."""
         if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or not 0 <= seed < 2**64:
             raise ValueError(f"Philox: seed must be an int in [0, 2**64), got {seed!r}")
@@ -141,11 +141,11 @@ class Philox:
         xp = self._xp
         if dtype == np.float32:
             k = (self._words(n) >> 8).astype(np.float32)
-            scale = np.float32(2.0 ** -24)
+            scale: np.floating = np.float32(2.0 ** -24)
         else:
             w = self._words(2 * n).reshape(n, 2)
             k = (w[:, 0] >> 5).astype(np.float64) * 67108864.0 + (w[:, 1] >> 6).astype(np.float64)
-            scale = 2.0 ** -53
+            scale = np.float64(2.0 ** -53)
         if open_at_zero:
             k += 1
         return xp.multiply(k, scale, out=k)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from minigrad.nn.activation import LeakyReLU, ReLU
 from minigrad.nn.conv import Conv2d, ConvTranspose2d
@@ -73,7 +73,7 @@ class Sequential(Module):
             return Sequential(OrderedDict(list(self._modules.items())[index]))
         return list(self._modules.values())[_check_index(index, len(self), "Sequential")]
 
-    def append(self, module: Module) -> "Sequential":
+    def append(self, module: Module) -> Sequential:
         self.add_module(str(len(self)), module)
         return self
 
@@ -97,11 +97,11 @@ class ModuleList(Module):
             return ModuleList(list(self._modules.values())[index])
         return list(self._modules.values())[_check_index(index, len(self), "ModuleList")]
 
-    def append(self, module: Module) -> "ModuleList":
+    def append(self, module: Module) -> ModuleList:
         self.add_module(str(len(self)), module)
         return self
 
-    def extend(self, modules: Iterable[Module]) -> "ModuleList":
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
         for module in modules:
             self.append(module)
         return self

@@ -27,7 +27,8 @@ class _ConvNd(Module):
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = as_pair(kernel_size, "kernel_size", layer)
         self.stride = as_pair(stride, "stride", layer)
-        self.padding: str | tuple[int, int] = padding if isinstance(padding, str) else as_pair(padding, "padding", layer)
+        self.padding: str | tuple[int, int] = (padding if isinstance(padding, str)
+                                               else as_pair(padding, "padding", layer))
         self.dilation = as_pair(dilation, "dilation", layer)
         self.padding_mode = padding_mode
         self.weight = Parameter(creation.zeros(*weight_shape_channels, *self.kernel_size, device=device, dtype=dtype))

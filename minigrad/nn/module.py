@@ -9,7 +9,8 @@ are found recursively by `named_parameters`, `named_buffers`, `named_modules` an
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Callable, Iterator, NamedTuple
+from typing import Any, NamedTuple
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -148,7 +149,7 @@ class Module:
         if not persistent:
             self._non_persistent_buffers.add(name)
 
-    def add_module(self, name: str, module: "Module | None") -> None:
+    def add_module(self, name: str, module: Module | None) -> None:
         if name not in self._modules:
             self._check_name(name, "module")
         if module is not None and not isinstance(module, Module):
@@ -159,7 +160,7 @@ class Module:
     register_module = add_module
 
     # ------------------------------------------------------------------ traversal
-    def named_modules(self, memo: set | None = None, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
+    def named_modules(self, memo: set | None = None, prefix: str = "") -> Iterator[tuple[str, Module]]:
         """This module and all below it, each once, as (dotted name, module); this one is named ``prefix``."""
         memo = set() if memo is None else memo
         if id(self) in memo:
@@ -170,22 +171,22 @@ class Module:
             if child is not None:
                 yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name)
 
-    def modules(self) -> Iterator["Module"]:
+    def modules(self) -> Iterator[Module]:
         for _, module in self.named_modules():
             yield module
 
-    def named_children(self) -> Iterator[tuple[str, "Module"]]:
+    def named_children(self) -> Iterator[tuple[str, Module]]:
         seen: set = set()
         for name, child in self._modules.items():
             if child is not None and id(child) not in seen:
                 seen.add(id(child))
                 yield name, child
 
-    def children(self) -> Iterator["Module"]:
+    def children(self) -> Iterator[Module]:
         for _, child in self.named_children():
             yield child
 
-    def _named_members(self, table: str, prefix: str, recurse: bool) -> Iterator[tuple[str, Tensor]]:
+    def _named_members(self, table: str, prefix: str, recurse: bool) -> Iterator[tuple[str, Any]]:
         seen: set = set()
         modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
         for module_prefix, module in modules:
@@ -210,7 +211,7 @@ class Module:
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
-    def apply(self, fn: Callable[["Module"], None]) -> "Module":
+    def apply(self, fn: Callable[[Module], None]) -> Module:
         """Call ``fn(m)`` on every submodule (children first) and then on self, e.g. for custom init."""
         for child in self.children():
             child.apply(fn)
@@ -218,7 +219,7 @@ class Module:
         return self
 
     # ------------------------------------------------------------------ modes and gradients
-    def train(self, mode: bool = True) -> "Module":
+    def train(self, mode: bool = True) -> Module:
         """Set training mode (``mode=False`` is eval mode) here and in every submodule."""
         if not isinstance(mode, bool):
             raise ValueError(f"train: mode must be a bool, got {mode!r}")
@@ -226,15 +227,15 @@ class Module:
             object.__setattr__(module, "training", mode)
         return self
 
-    def eval(self) -> "Module":
+    def eval(self) -> Module:
         return self.train(False)
 
-    def requires_grad_(self, requires_grad: bool = True) -> "Module":
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
 
-    def flat_(self, flat: bool = True) -> "Module":
+    def flat_(self, flat: bool = True) -> Module:
         """Allow (default) or forbid optimizers to keep this module's parameters in flat buffers.
 
         ``flat_(False)`` sets ``p.flat = False`` on every parameter: each keeps arrays of its
@@ -266,7 +267,7 @@ class Module:
             p.grad.data[...] = 0
 
     # ------------------------------------------------------------------ devices and dtypes
-    def to(self, device=None, dtype=None) -> "Module":
+    def to(self, device=None, dtype=None) -> Module:
         """Move (and/or cast floating) parameters and buffers in place; every Parameter keeps its identity.
 
         A flat buffer holding only this module's parameters moves as a whole (its parameters
@@ -301,20 +302,20 @@ class Module:
             convert(b)
         return self
 
-    def cpu(self) -> "Module":
+    def cpu(self) -> Module:
         return self.to("cpu")
 
-    def cuda(self) -> "Module":
+    def cuda(self) -> Module:
         return self.to("cuda")
 
-    def float(self) -> "Module":
+    def float(self) -> Module:
         return self.to(dtype=np.float32)
 
-    def double(self) -> "Module":
+    def double(self) -> Module:
         return self.to(dtype=np.float64)
 
     # ------------------------------------------------------------------ state dicts
-    def state_dict(self, prefix: str = "", keep_vars: bool = False) -> "OrderedDict[str, Tensor]":
+    def state_dict(self, prefix: str = "", keep_vars: bool = False) -> OrderedDict[str, Tensor]:
         """Parameters and persistent buffers by dotted name, detached (sharing data) unless ``keep_vars``."""
         state: OrderedDict = OrderedDict()
         for module_prefix, module in self.named_modules(prefix=prefix):

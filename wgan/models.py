@@ -16,28 +16,16 @@ import math
 
 import minigrad
 from minigrad import Tensor, nn
-
-IMAGE_SIZES = (8, 16, 28, 32, 64)
-
-
-def activation_layer(name: str) -> nn.Module:
-    """The activation module for a config name (leaky_relu uses slope 0.2, as DCGAN)."""
-    if name == "relu":
-        return nn.ReLU()
-    if name == "leaky_relu":
-        return nn.LeakyReLU(0.2)
-    if name == "tanh":
-        return nn.Tanh()
-    if name == "softplus":
-        return nn.Softplus()
-    raise ValueError(f"activation: unknown activation {name!r} (expected relu, leaky_relu, tanh or softplus)")
+from wgan.architectures import IMAGE_SIZES, max_halvings, nonlinearity, norm_layer, width_factor
 
 
 def _mlp(in_dim: int, out_dim: int, width: int, depth: int, activation: str) -> nn.Sequential:
+    """`depth` hidden Linear layers of `width` units, each followed by `activation`
+    (`architectures.NONLINEARITIES`; a gated layer has 2·width outputs), then a Linear to `out_dim`."""
     layers: list[nn.Module] = []
-    dim = in_dim
+    dim, k = in_dim, width_factor(activation)
     for _ in range(depth):
-        layers += [nn.Linear(dim, width), activation_layer(activation)]
+        layers += [nn.Linear(dim, width * k), nonlinearity(activation)]
         dim = width
     layers.append(nn.Linear(dim, out_dim))
     return nn.Sequential(*layers)
@@ -75,17 +63,25 @@ def _apply_init(net: nn.Module, init: str) -> None:
 
 
 class MLPGenerator(nn.Module):
-    """z (B, z_dim) -> `depth` hidden layers of `width` units -> samples (B, *sample_shape)."""
+    """z (B, z_dim) -> `depth` hidden layers of `width` units -> samples (B, *sample_shape).
+
+    ``output="tanh"`` bounds the samples to (-1, 1), as images need (the image MLP generator of the WGAN
+    papers: 4 hidden ReLU layers of 512); ``"linear"`` leaves them unbounded (2-D points).
+    """
 
     def __init__(self, z_dim: int = 2, sample_shape: tuple = (2,), width: int = 512, depth: int = 3,
-                 activation: str = "relu", init: str = "toy"):
+                 activation: str = "relu", init: str = "toy", output: str = "linear"):
         super().__init__()
-        self.z_dim, self.sample_shape = z_dim, tuple(sample_shape)
+        if output not in ("linear", "tanh"):
+            raise ValueError(f"MLPGenerator: output must be 'linear' or 'tanh', got {output!r}")
+        self.z_dim, self.sample_shape, self.output = z_dim, tuple(sample_shape), output
         self.net = _mlp(z_dim, math.prod(self.sample_shape), width, depth, activation)
         _apply_init(self.net, init)
 
     def forward(self, z: Tensor) -> Tensor:
         out = self.net(z)
+        if self.output == "tanh":
+            out = minigrad.tanh(out)
         return out if len(self.sample_shape) == 1 else minigrad.reshape(out, (z.shape[0],) + self.sample_shape)
 
 
@@ -106,7 +102,7 @@ class MLPCritic(nn.Module):
 
 
 def _pyramid(size: int) -> tuple[int, int]:
-    """(start resolution, number of 2x up/down-sampling stages) for an image side."""
+    """(start resolution, number of 2x up/down-sampling stages) of the plain DCGAN for an image side."""
     if size not in IMAGE_SIZES:
         raise ValueError(f"DCGAN models support images of side {IMAGE_SIZES}, got {size}")
     if size == 28:
@@ -120,30 +116,65 @@ def _check_image_shape(sample_shape) -> tuple[int, int, int]:
     return tuple(sample_shape)
 
 
-class DCGANGenerator(nn.Module):
-    """DCGAN generator: z -> Linear -> (c0, s, s) -> [ConvT 4x4 s2 + BN + ReLU]* -> ConvT -> tanh.
+def _conv_plan(size: int, depth: int | None, what: str) -> tuple[int, int]:
+    """(stride-2 conv layers, stride-1 conv layers) for `depth` conv layers at an image side: as many
+    stride-2 layers as the side allows (`architectures.max_halvings`: 3 at 8x8), the rest stride 1.
+    ``depth=None``: the plain DCGAN pyramid down to 4x4 (7x7 at 28), all stride 2."""
+    if depth is None:
+        return _pyramid(size)[1], 0
+    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
+        raise ValueError(f"{what}: depth must be a positive number of conv layers, got {depth!r}")
+    halvings = min(depth, max_halvings(size))
+    return halvings, depth - halvings
 
-    s = 4 (7 for 28-pixel images); c0 = base_filters * 2^(stages - 1), halved by each stage.
-    With ``batchnorm`` every hidden stage has BatchNorm2d (its conv then has no bias).
+
+def _block(layers: list, norm: str, act: str, channels: int, side: int | None) -> None:
+    """Append the normalisation (if any) and the nonlinearity that follow a layer of `channels`
+    (times the nonlinearity's width factor) outputs at `side`."""
+    layer = norm_layer(norm, channels * width_factor(act), side)
+    if layer is not None:
+        layers.append(layer)
+    layers.append(nonlinearity(act))
+
+
+class DCGANGenerator(nn.Module):
+    """DCGAN generator: z -> Linear -> (c0, s, s) [norm, act] -> conv layers -> tanh, (B, C, H, W).
+
+    ``depth`` counts conv layers. As many of them as the size allows double the resolution
+    (4x4 transposed convs, stride 2; at 8x8 at most three: 1 -> 2 -> 4 -> 8, at 28x28 two: 7 -> 14 -> 28);
+    the rest are 3x3 stride-1 convs at the same size, placed just before the output layer at half the
+    output resolution (the "extra layers" of the official WGAN code). ``depth=None`` is the plain DCGAN
+    pyramid from 4x4 (7x7 at 28): one conv layer at 8x8, three at 32x32. s = side / 2^(stride-2 layers).
+
+    Channels c0 = base_filters·2^(stride-2 layers − 1), halved by each upsampling layer (DCGAN), or
+    ``base_filters`` throughout with ``constant_filters``. ``norm`` ("batchnorm", "layernorm", "none";
+    ``batchnorm=False`` is the older spelling of "none") and ``nonlinearity`` (`architectures.NONLINEARITIES`;
+    gated layers produce twice the channels) follow the projection and every hidden conv; a conv followed
+    by batch norm has no bias.
     """
 
     def __init__(self, z_dim: int = 128, sample_shape: tuple = (1, 32, 32), base_filters: int = 64,
-                 batchnorm: bool = True, init: str = "dcgan"):
+                 batchnorm: bool = True, init: str = "dcgan", depth: int | None = None, norm: str | None = None,
+                 nonlinearity: str = "relu", constant_filters: bool = False):
         super().__init__()
         channels, size, _ = _check_image_shape(sample_shape)
         self.z_dim, self.sample_shape = z_dim, tuple(sample_shape)
-        start, stages = _pyramid(size)
-        c = base_filters * 2 ** (stages - 1)
-        layers: list[nn.Module] = [nn.Linear(z_dim, c * start * start), nn.Unflatten(1, (c, start, start))]
-        if batchnorm:
-            layers.append(nn.BatchNorm2d(c))
-        layers.append(nn.ReLU())
-        for _ in range(stages - 1):
-            layers.append(nn.ConvTranspose2d(c, c // 2, 4, stride=2, padding=1, bias=not batchnorm))
-            if batchnorm:
-                layers.append(nn.BatchNorm2d(c // 2))
-            layers.append(nn.ReLU())
-            c //= 2
+        norm = norm if norm is not None else ("batchnorm" if batchnorm else "none")
+        ups, extra = _conv_plan(size, depth, "DCGANGenerator")
+        k = width_factor(nonlinearity)
+        side = size // 2 ** ups
+        width = (lambda i: base_filters) if constant_filters else (lambda i: base_filters * 2 ** (ups - 1 - i))
+        c = width(0)
+        layers: list[nn.Module] = [nn.Linear(z_dim, c * k * side * side), nn.Unflatten(1, (c * k, side, side))]
+        _block(layers, norm, nonlinearity, c, side)
+        for i in range(1, ups):
+            side *= 2
+            layers.append(nn.ConvTranspose2d(c, width(i) * k, 4, stride=2, padding=1, bias=norm != "batchnorm"))
+            c = width(i)
+            _block(layers, norm, nonlinearity, c, side)
+        for _ in range(extra):
+            layers.append(nn.Conv2d(c, c * k, 3, padding=1, bias=norm != "batchnorm"))
+            _block(layers, norm, nonlinearity, c, side)
         layers += [nn.ConvTranspose2d(c, channels, 4, stride=2, padding=1), nn.Tanh()]
         self.net = nn.Sequential(*layers)
         _apply_init(self.net, init)
@@ -153,32 +184,43 @@ class DCGANGenerator(nn.Module):
 
 
 class DCGANCritic(nn.Module):
-    """DCGAN critic: [Conv 4x4 s2 (+ norm) + LeakyReLU 0.2]* down to s x s, then Linear -> 1.
+    """DCGAN critic: conv layers [norm, act] down to s x s, then Linear -> one score per sample (B,).
 
-    Channels base_filters, 2x, 4x, ...; ``norm`` ("none", "layernorm", "batchnorm") follows
-    every conv but the first, as in DCGAN. A penalized critic must not use batch norm.
+    ``depth`` counts conv layers: as many as the size allows halve the resolution (4x4 convs, stride 2;
+    at 8x8 at most three: 8 -> 4 -> 2 -> 1, at 28x28 two), the rest are 3x3 stride-1 convs at the same
+    size, placed right after the first conv (the official WGAN code's "extra layers"). ``depth=None`` is
+    the plain DCGAN pyramid down to 4x4 (7x7 at 28).
+
+    Channels base_filters, doubled by each further stride-2 conv (or constant with ``constant_filters``);
+    ``norm`` ("none", "layernorm", "batchnorm") follows every conv but the first, as in DCGAN;
+    ``nonlinearity`` (default leaky_relu 0.2) follows every conv. A penalized critic refuses batch norm
+    unless its algorithm is told otherwise (``allow_batchnorm_critic``).
     """
 
     def __init__(self, sample_shape: tuple = (1, 32, 32), base_filters: int = 64, norm: str = "none",
-                 init: str = "dcgan"):
+                 init: str = "dcgan", depth: int | None = None, nonlinearity: str = "leaky_relu",
+                 constant_filters: bool = False):
         super().__init__()
         channels, size, _ = _check_image_shape(sample_shape)
+        if norm not in ("none", "batchnorm", "layernorm"):
+            raise ValueError(f"critic_norm: unknown normalisation {norm!r} (expected none, layernorm or batchnorm)")
         self.sample_shape = tuple(sample_shape)
-        start, stages = _pyramid(size)
+        downs, extra = _conv_plan(size, depth, "DCGANCritic")
+        k = width_factor(nonlinearity)
         layers: list[nn.Module] = []
-        c_in, c, side = channels, base_filters, size
-        for i in range(stages):
+        c, side = base_filters, size // 2
+        layers.append(nn.Conv2d(channels, c * k, 4, stride=2, padding=1))
+        _block(layers, "none", nonlinearity, c, side)
+        for _ in range(extra):
+            layers.append(nn.Conv2d(c, c * k, 3, padding=1, bias=norm != "batchnorm"))
+            _block(layers, norm, nonlinearity, c, side)
+        for _ in range(downs - 1):
             side //= 2
-            layers.append(nn.Conv2d(c_in, c, 4, stride=2, padding=1, bias=not (i > 0 and norm == "batchnorm")))
-            if i > 0 and norm == "batchnorm":
-                layers.append(nn.BatchNorm2d(c))
-            elif i > 0 and norm == "layernorm":
-                layers.append(nn.LayerNorm([c, side, side]))
-            elif norm not in ("none", "batchnorm", "layernorm"):
-                raise ValueError(f"critic_norm: unknown normalisation {norm!r} (expected none, layernorm or batchnorm)")
-            layers.append(nn.LeakyReLU(0.2))
-            c_in, c = c, c * 2
-        layers += [nn.Flatten(), nn.Linear(c_in * start * start, 1)]
+            c_next = c if constant_filters else c * 2
+            layers.append(nn.Conv2d(c, c_next * k, 4, stride=2, padding=1, bias=norm != "batchnorm"))
+            c = c_next
+            _block(layers, norm, nonlinearity, c, side)
+        layers += [nn.Flatten(), nn.Linear(c * side * side, 1)]
         self.net = nn.Sequential(*layers)
         _apply_init(self.net, init)
 

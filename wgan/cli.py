@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from wgan import algorithms
-from wgan.config import (ACTIVATIONS, ALGORITHMS, CRITIC_NORMS, INITS, MODELS, OPTIMIZERS, PRESETS, ConfigError,
-                         TrainConfig)
+from wgan.config import (ACTIVATIONS, ALGORITHMS, CRITIC_NORMS, INITS, MODELS, NETWORK_MODELS, OPTIMIZERS, PRESETS,
+                         ConfigError, TrainConfig)
 from wgan.data import dataset_help
 
 #: The embedded default of ``wgan train``: the gan_toy.py recipe (ReLU MLPs, He/Glorot init,
@@ -55,6 +55,16 @@ _FIELDS = [
     ("init", str, f"one of {', '.join(INITS)}"),
     ("base_filters", int, "DCGAN base number of filters"),
     ("critic_norm", str, f"one of {', '.join(CRITIC_NORMS)}"),
+    ("g_model", str, f"generator architecture, one of {', '.join(NETWORK_MODELS)} (default: --model)"),
+    ("d_model", str, f"critic architecture, one of {', '.join(NETWORK_MODELS)} (default: --model)"),
+    ("g_depth", int, "generator depth: DCGAN conv layers (at most 3 halve 8x8, the rest stride 1), ResNet "
+                     "layers 2+3*blocks (default 101), MLP hidden layers"),
+    ("d_depth", int, "critic depth (as --g-depth)"),
+    ("g_nonlinearity", str, f"generator nonlinearity, one of {', '.join(ACTIVATIONS)}"),
+    ("d_nonlinearity", str, f"critic nonlinearity, one of {', '.join(ACTIVATIONS)}"),
+    ("g_norm", str, f"generator normalisation, one of {', '.join(CRITIC_NORMS)}"),
+    ("g_filters", int, "generator base filter count (default --base-filters)"),
+    ("d_filters", int, "critic base filter count (default --base-filters)"),
     ("device", str, "cpu or cuda"),
     ("seed", int, "random seed"),
     ("log_every", int, "log every k steps"),
@@ -63,6 +73,8 @@ _FIELDS = [
     ("checkpoint_every", int, "checkpoint every k steps"),
 ]
 _BASE_FIELDS = ("dataset", "algorithm", "preset")
+#: Config fields set by flags outside `_FIELDS` (nargs or store_true/false).
+_FLAG_FIELDS = ("betas", "g_batchnorm", "g_constant_filters", "d_constant_filters", "allow_batchnorm_critic")
 _OPTION_DEST = "algorithm_option_"
 
 
@@ -122,6 +134,12 @@ def build_parser(extra_algorithm=None) -> argparse.ArgumentParser:
     for name, kind, text in _FIELDS:
         train.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, default=None, help=text)
     train.add_argument("--betas", type=float, nargs=2, metavar=("B1", "B2"), default=None, help="Adam betas")
+    for flag, field, text in (("--g-constant-filters", "g_constant_filters",
+                               "the same filter count in every generator layer"),
+                              ("--d-constant-filters", "d_constant_filters", "the same filter count in every critic layer"),
+                              ("--allow-batchnorm-critic", "allow_batchnorm_critic",
+                               "let a penalised critic use batch norm (warns; the paper advises against it)")):
+        train.add_argument(flag, dest=field, action="store_true", default=None, help=text)
     train.add_argument("--no-g-batchnorm", dest="g_batchnorm", action="store_false", default=None,
                        help="no batch norm in the DCGAN generator")
     train.add_argument("--config", type=Path, help="a config.json to start from")
@@ -156,6 +174,14 @@ def build_parser(extra_algorithm=None) -> argparse.ArgumentParser:
     reproduce.add_argument("name", help="reproduction name (see `wgan reproduce list`)")
     reproduce.add_argument("--out", type=Path, default=None, help="output folder (default reproductions/NAME)")
     reproduce.add_argument("--quick", action="store_true", help="a smaller, faster version (a smoke test)")
+    reproduce.add_argument("--steps", type=int, default=None,
+                           help="architectures: generator iterations per run (default 2000)")
+    reproduce.add_argument("--resnet-steps", type=int, default=None,
+                           help="architectures: generator iterations per ResNet-101 run (default 500)")
+    reproduce.add_argument("--dataset", default=None, help="architectures: digits (default) or mnist:PATH")
+    reproduce.add_argument("--workers", type=int, default=None, help="architectures: runs trained at once")
+    reproduce.add_argument("--report-only", dest="report_only", action="store_true", default=None,
+                           help="architectures: write the figure and table from the runs finished so far")
 
     sweep = sub.add_parser("sweep", help="run a sweep of training runs on Dask (a JSON/TOML spec), or report on one")
     sweep.add_argument("spec", nargs="?", type=Path, help="the sweep spec (.toml or .json)")
@@ -174,7 +200,7 @@ def build_parser(extra_algorithm=None) -> argparse.ArgumentParser:
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """The TrainConfig a parsed `train` command line describes."""
     given = {name: getattr(args, name) for name, _, _ in _FIELDS if getattr(args, name) is not None}
-    for name in ("betas", "g_batchnorm"):
+    for name in _FLAG_FIELDS:
         if getattr(args, name) is not None:
             given[name] = getattr(args, name)
     if args.config is not None:
@@ -212,7 +238,7 @@ def _train(args, parser) -> int:
     try:
         if args.resume is not None:
             changed = [name for name, _, _ in _FIELDS if getattr(args, name) is not None and name != "steps"]
-            changed += [name for name in ("betas", "g_batchnorm", "config", "out") if getattr(args, name) is not None]
+            changed += [name for name in _FLAG_FIELDS + ("config", "out") if getattr(args, name) is not None]
             changed += list(_given_options(args))
             if changed:
                 parser.error(f"--resume continues a run with its saved config; only --steps may be given "
@@ -307,9 +333,20 @@ def _reproduce(args, parser) -> int:
         return 0
     if args.name not in REPRODUCTIONS:
         parser.error(f"reproduce: unknown reproduction {args.name!r}; available: {', '.join(sorted(REPRODUCTIONS))}")
+    options = {name: getattr(args, name) for name in ("steps", "resnet_steps", "dataset", "workers", "report_only")
+               if getattr(args, name) is not None}
+    if options and args.name != "architectures":
+        parser.error(f"reproduce {args.name}: --{', --'.join(n.replace('_', '-') for n in options)} "
+                     "only apply to `reproduce architectures`")
+    for name in ("steps", "resnet_steps", "workers"):
+        if name in options and options[name] < 1:
+            parser.error(f"--{name.replace('_', '-')}: expected a positive integer, got {options[name]}")
     out = args.out or Path("reproductions") / args.name
     out.mkdir(parents=True, exist_ok=True)
-    result = REPRODUCTIONS[args.name](out, quick=True) if args.quick else REPRODUCTIONS[args.name](out)
+    try:
+        result = REPRODUCTIONS[args.name](out, quick=args.quick, **options)
+    except (ValueError, FileNotFoundError) as exc:
+        parser.error(str(exc))
     print(json.dumps(result, default=str))
     return 0
 

@@ -25,15 +25,20 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from wgan.algorithms import ALGORITHMS, SHARED_FIELDS, get_algorithm, import_path
+from wgan.architectures import NONLINEARITIES
 from wgan.validation import ConfigError, check_choice, check_float, check_int
 
 __all__ = ["ALGORITHMS", "PRESETS", "ConfigError", "TrainConfig"]
 
 MODELS = ("auto", "mlp", "dcgan")
+NETWORK_MODELS = ("mlp", "dcgan", "resnet")
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
-ACTIVATIONS = ("relu", "leaky_relu", "tanh", "softplus")
+ACTIVATIONS = NONLINEARITIES
 INITS = ("auto", "toy", "dcgan", "torch")
 CRITIC_NORMS = ("none", "layernorm", "batchnorm")
+#: Per-network architecture fields that may stay None after `resolve` (None: the architecture's default).
+OPTIONAL_NETWORK_FIELDS = ("g_model", "d_model", "g_depth", "d_depth", "g_nonlinearity", "d_nonlinearity",
+                           "g_norm", "g_filters", "d_filters")
 
 #: preset name -> the models, batch and latent it sets for every algorithm (gan_toy.py's).
 PRESETS: dict[str, dict[str, Any]] = {
@@ -44,7 +49,8 @@ PRESETS: dict[str, dict[str, Any]] = {
 _GENERIC_DEFAULTS: dict[str, Any] = dict(
     optimizer="adam", lr_g=1e-4, lr_d=1e-4, batch_size=64, n_critic=1, model="auto", width=512, depth=3, activation="relu", init="auto", base_filters=64, g_batchnorm=True,
     critic_norm="none", betas=(0.5, 0.9), rmsprop_alpha=0.99, rmsprop_eps=1e-8, critic_schedule="constant",
-    lr_decay="none", **SHARED_FIELDS,
+    lr_decay="none", g_constant_filters=False, d_constant_filters=False, allow_batchnorm_critic=False,
+    **SHARED_FIELDS,
 )
 
 
@@ -76,7 +82,16 @@ class TrainConfig:
     ``depth`` (MLP hidden layers), ``activation``, ``init`` ("auto": "toy" for MLPs, "dcgan" for
     conv nets; "toy" = gan_toy's He/Glorot uniform; "dcgan" = N(0, 0.02); "torch" = PyTorch's
     defaults), ``base_filters``, ``g_batchnorm``,
-    ``critic_norm`` ("none", "layernorm", "batchnorm"; batchnorm is refused by a penalised algorithm).
+    ``critic_norm`` ("none", "layernorm", "batchnorm"; batchnorm is refused by a penalised algorithm
+    unless ``allow_batchnorm_critic``, which warns, citing Gulrajani et al. 2017, section 4).
+
+    Per network (each ``None`` = the shared field or the architecture's default; `wgan.models`):
+    ``g_model`` / ``d_model`` ("mlp", "dcgan", "resnet"; default ``model``), ``g_depth`` / ``d_depth``
+    (conv layers of a DCGAN net, of which at most three halve an 8x8 image and the rest are stride 1;
+    layers 2 + 3·blocks of a ResNet, default 101; hidden layers of an MLP, default ``depth``),
+    ``g_nonlinearity`` / ``d_nonlinearity`` (`architectures.NONLINEARITIES`; DCGAN defaults relu / leaky_relu),
+    ``g_norm`` ("batchnorm", "layernorm", "none"; default from ``g_batchnorm``), ``g_filters`` /
+    ``d_filters`` (default ``base_filters``), ``g_constant_filters`` / ``d_constant_filters``.
     """
 
     dataset: str = "8gaussians"
@@ -108,6 +123,18 @@ class TrainConfig:
     base_filters: int | None = None
     g_batchnorm: bool | None = None
     critic_norm: str | None = None
+    g_model: str | None = None
+    d_model: str | None = None
+    g_depth: int | None = None
+    d_depth: int | None = None
+    g_nonlinearity: str | None = None
+    d_nonlinearity: str | None = None
+    g_norm: str | None = None
+    g_filters: int | None = None
+    d_filters: int | None = None
+    g_constant_filters: bool | None = None
+    d_constant_filters: bool | None = None
+    allow_batchnorm_critic: bool | None = None
     device: str = "cpu"
     seed: int = 0
     out_dir: str | None = None
@@ -170,7 +197,7 @@ class TrainConfig:
     def validate(self) -> None:
         """Raise ConfigError naming the first invalid field (call on a resolved config)."""
         missing = [f.name for f in fields(self) if getattr(self, f.name) is None
-                   and f.name not in ("preset", "out_dir", "algorithm_path")]
+                   and f.name not in ("preset", "out_dir", "algorithm_path") + OPTIONAL_NETWORK_FIELDS]
         if missing:
             raise ConfigError(f"fields {missing} are unset: call resolve() first")
         if not isinstance(self.dataset, str) or not self.dataset:
@@ -199,8 +226,20 @@ class TrainConfig:
             raise ConfigError(f"rmsprop_alpha: must lie in [0, 1), got {self.rmsprop_alpha}")
         if len(self.betas) != 2 or not all(0.0 <= b < 1.0 for b in self.betas):
             raise ConfigError(f"betas: expected two numbers in [0, 1), got {self.betas}")
-        if not isinstance(self.g_batchnorm, bool):
-            raise ConfigError(f"g_batchnorm: expected a bool, got {self.g_batchnorm!r}")
+        for name in ("g_model", "d_model"):
+            if getattr(self, name) is not None:
+                check_choice(name, getattr(self, name), NETWORK_MODELS)
+        for name in ("g_nonlinearity", "d_nonlinearity"):
+            if getattr(self, name) is not None:
+                check_choice(name, getattr(self, name), NONLINEARITIES)
+        if self.g_norm is not None:
+            check_choice("g_norm", self.g_norm, CRITIC_NORMS)
+        for name in ("g_depth", "d_depth", "g_filters", "d_filters"):
+            if getattr(self, name) is not None:
+                check_int(name, getattr(self, name), minimum=1)
+        for name in ("g_batchnorm", "g_constant_filters", "d_constant_filters", "allow_batchnorm_critic"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name}: expected a bool, got {getattr(self, name)!r}")
         if not isinstance(self.dataset_options, dict):
             raise ConfigError(f"dataset_options: expected a dict, got {type(self.dataset_options).__name__}")
         declared = {opt.name for opt in algorithm.options}

@@ -14,6 +14,7 @@ gan        E[softplus(-D(x))] + E[softplus(D(G(z)))]  (BCE)        E[softplus(-D
 """
 from __future__ import annotations
 
+import warnings
 from typing import Callable
 
 import minigrad
@@ -128,6 +129,16 @@ def check_penalizable(critic) -> None:
                 "on the whole batch, while the penalty constrains the gradient per sample (Gulrajani et al. "
                 "2017, section 4). Use layer norm (critic_norm='layernorm') or no normalisation."
             )
+
+
+def warn_if_batchnorm_critic(critic) -> None:
+    """Warn that a penalised critic holds batch norm, as the user insisted on (called once per run)."""
+    kinds = sorted({type(m).__name__ for m in critic.modules() if "BatchNorm" in type(m).__name__})
+    if kinds:
+        warnings.warn(f"gradient penalty with a batch-normalised critic ({', '.join(kinds)}), as "
+                      "allow_batchnorm_critic=True asks: the penalty is per sample, while batch norm makes each output "
+                      "depend on the whole batch, so the penalised gradient is not the critic's per-sample gradient "
+                      "(Gulrajani et al. 2017, section 4, recommend layer norm)", UserWarning, stacklevel=3)
 
 
 def clip_parameters_(module, c: float) -> None:

@@ -16,7 +16,8 @@ import math
 
 import minigrad
 from minigrad import Tensor, nn
-from wgan.architectures import IMAGE_SIZES, max_halvings, nonlinearity, norm_layer, width_factor
+from wgan.architectures import (IMAGE_SIZES, MAX_RESNET_DEPTH, ResNetCritic, ResNetGenerator, max_halvings,
+                                nonlinearity, norm_layer, width_factor)
 
 
 def _mlp(in_dim: int, out_dim: int, width: int, depth: int, activation: str) -> nn.Sequential:
@@ -239,32 +240,77 @@ def apply_spectral_norm(module: nn.Module) -> nn.Module:
     return module
 
 
+def _init_for(kind: str, init: str) -> str:
+    """The initialisation of a network of `kind` ("mlp", "dcgan", "resnet") for the config's `init`."""
+    if init == "auto":
+        return {"mlp": "toy", "dcgan": "dcgan", "resnet": "torch"}[kind]
+    if init == "toy" and kind != "mlp":
+        raise ValueError("init: 'toy' is the MLP initialisation of gan_toy.py; use 'dcgan' or 'torch'")
+    return init
+
+
+def build_generator(config, sample_shape: tuple) -> nn.Module:
+    """The generator of a resolved config: ``g_model`` (default ``model``) with the ``g_*`` options."""
+    kind, image = config.g_model or config.model, len(sample_shape) == 3
+    init = _init_for(kind, config.init)
+    filters = config.g_filters or config.base_filters
+    if kind == "mlp":
+        return MLPGenerator(config.z_dim, sample_shape, config.width, config.g_depth or config.depth,
+                            config.g_nonlinearity or config.activation, init, output="tanh" if image else "linear")
+    if not image:
+        raise ValueError(f"g_model: {kind!r} needs image data of shape (C, H, W), got samples of shape "
+                         f"{tuple(sample_shape)}")
+    if kind == "dcgan":
+        return DCGANGenerator(config.z_dim, sample_shape, filters, config.g_batchnorm, init, depth=config.g_depth,
+                              norm=config.g_norm, nonlinearity=config.g_nonlinearity or "relu",
+                              constant_filters=config.g_constant_filters)
+    if kind == "resnet":
+        net = ResNetGenerator(config.z_dim, sample_shape, config.g_depth or MAX_RESNET_DEPTH, filters,
+                              config.g_nonlinearity or "relu", config.g_norm or "none")
+        _apply_init(net, init)
+        return net
+    raise ValueError(f"g_model: unknown model {kind!r} (expected mlp, dcgan or resnet)")
+
+
+def build_critic(config, sample_shape: tuple) -> nn.Module:
+    """The standard critic of a resolved config: ``d_model`` (default ``model``) with the ``d_*`` options
+    and ``critic_norm`` (before the algorithm's ``prepare_critic``)."""
+    kind, image = config.d_model or config.model, len(sample_shape) == 3
+    init = _init_for(kind, config.init)
+    filters = config.d_filters or config.base_filters
+    if kind == "mlp":
+        if config.critic_norm != "none":
+            raise ValueError(f"critic_norm: {config.critic_norm!r} is only available for the dcgan and resnet critics")
+        return MLPCritic(sample_shape, config.width, config.d_depth or config.depth,
+                         config.d_nonlinearity or config.activation, init)
+    if not image:
+        raise ValueError(f"d_model: {kind!r} needs image data of shape (C, H, W), got samples of shape "
+                         f"{tuple(sample_shape)}")
+    if kind == "dcgan":
+        return DCGANCritic(sample_shape, filters, config.critic_norm, init, depth=config.d_depth,
+                           nonlinearity=config.d_nonlinearity or "leaky_relu",
+                           constant_filters=config.d_constant_filters)
+    if kind == "resnet":
+        net = ResNetCritic(sample_shape, config.d_depth or MAX_RESNET_DEPTH, filters,
+                           config.d_nonlinearity or "relu", config.critic_norm)
+        _apply_init(net, init)
+        return net
+    raise ValueError(f"d_model: unknown model {kind!r} (expected mlp, dcgan or resnet)")
+
+
 def build_models(config, sample_shape: tuple, algorithm=None) -> tuple[nn.Module, nn.Module]:
     """The generator and critic a resolved `TrainConfig` asks for, for samples of `sample_shape`.
 
-    The critic is the algorithm's own (``algorithm.build_critic``) when it has one, else the
-    config's model; either way it then goes through ``algorithm.prepare_critic`` (spectral norm,
-    the batch-norm refusal of penalised critics). `algorithm` defaults to an instance of the
-    config's algorithm class.
+    The generator is `build_generator`'s. The critic is the algorithm's own (``algorithm.build_critic``)
+    when it has one, else `build_critic`'s; either way it then goes through ``algorithm.prepare_critic``
+    (spectral norm, the batch-norm refusal of penalised critics). `algorithm` defaults to an instance of
+    the config's algorithm class.
     """
+    if config.model not in ("mlp", "dcgan"):
+        raise ValueError(f"model: unknown model {config.model!r} (expected mlp or dcgan)")
     if algorithm is None:
         algorithm = config.algorithm_class()(config)
-    if config.model == "mlp":
-        init = "toy" if config.init == "auto" else config.init
-        g = MLPGenerator(config.z_dim, sample_shape, config.width, config.depth, config.activation, init)
-        d = algorithm.build_critic(sample_shape)
-        if d is None:
-            d = MLPCritic(sample_shape, config.width, config.depth, config.activation, init)
-        if config.critic_norm != "none":
-            raise ValueError(f"critic_norm: {config.critic_norm!r} is only available for the dcgan model")
-    elif config.model == "dcgan":
-        init = "dcgan" if config.init == "auto" else config.init
-        if init == "toy":
-            raise ValueError("init: 'toy' is the MLP initialisation of gan_toy.py; use 'dcgan' or 'default'")
-        g = DCGANGenerator(config.z_dim, sample_shape, config.base_filters, config.g_batchnorm, init)
-        d = algorithm.build_critic(sample_shape)
-        if d is None:
-            d = DCGANCritic(sample_shape, config.base_filters, config.critic_norm, init)
-    else:
-        raise ValueError(f"model: unknown model {config.model!r} (expected mlp or dcgan)")
-    return g, algorithm.prepare_critic(d)
+    d = algorithm.build_critic(sample_shape)
+    if d is None:
+        d = build_critic(config, sample_shape)
+    return build_generator(config, sample_shape), algorithm.prepare_critic(d)

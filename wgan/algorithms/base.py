@@ -138,8 +138,9 @@ class Algorithm:
     @classmethod
     def allows_batchnorm_critic(cls, config) -> bool:
         """Whether a batch-norm critic is accepted: not when the gradient is penalised per sample
-        (batch norm couples the samples; Gulrajani et al. 2017, section 4). Override to allow it."""
-        return not cls.penalised
+        (batch norm couples the samples; Gulrajani et al. 2017, section 4), unless the config insists
+        (``allow_batchnorm_critic=True``: `prepare_critic` then warns). Override to allow it."""
+        return not cls.penalised or bool(getattr(config, "allow_batchnorm_critic", False))
 
     @classmethod
     def validate(cls, config) -> None:
@@ -151,7 +152,8 @@ class Algorithm:
                                   f"it must stay {unused!r})")
         if config.critic_norm == "batchnorm" and not cls.allows_batchnorm_critic(config):
             raise ConfigError("critic_norm: batch norm is not allowed in a critic with a gradient penalty "
-                              "(the penalty is per sample; use 'layernorm' or 'none')")
+                              "(the penalty is per sample; use 'layernorm' or 'none', or "
+                              "allow_batchnorm_critic=True to insist)")
 
     # ------------------------------------------------------------------ models
     def build_critic(self, sample_shape: tuple) -> nn.Module | None:
@@ -162,6 +164,8 @@ class Algorithm:
         """Called on the freshly built critic (before it moves to the device); returns it."""
         if not self.allows_batchnorm_critic(self.config):
             losses.check_penalizable(critic)
+        elif self.penalised:
+            losses.warn_if_batchnorm_critic(critic)
         return critic
 
     # ------------------------------------------------------------------ one critic update

@@ -64,15 +64,16 @@ def test_a_small_table_runs_resumes_and_writes_figure_and_markdown(tmp_path):
     data = json.loads((tmp_path / "architectures.json").read_text())
     assert set(data["cells"]) == {"dcgan__gan", "dcgan__wgan-gp", "resnet101__gan", "resnet101__wgan-gp"}
     assert np.isfinite(result["real_classifier_score"])
-    # resumable: a finished cell is read back, an unfinished one continues from its checkpoint
+    # resumable: a finished cell is read back; a larger budget continues every cell from its checkpoint
     cell = tmp_path / "runs" / "dcgan__gan"
     before = json.loads((cell / "cell.json").read_text())
     (cell / "cell.json").unlink()
     again = architectures(tmp_path, **dict(kwargs, steps=4))
     after = json.loads((cell / "cell.json").read_text())
     assert after["steps"] == 4 and before["steps"] == 2
-    assert json.loads((tmp_path / "runs" / "dcgan__wgan-gp" / "cell.json").read_text())["steps"] == 2
+    assert json.loads((tmp_path / "runs" / "dcgan__wgan-gp" / "cell.json").read_text())["steps"] == 4
     assert again["figure"].endswith("architectures.png")
+    assert len(Trainer.resume(cell).history) and Trainer.resume(cell).step == 4   # extended, not restarted
 
 
 def test_cli_options_and_errors(tmp_path, capsys):

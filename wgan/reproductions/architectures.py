@@ -29,7 +29,7 @@ WGAN-clip falls below 50% in at least one row.
 
 Every cell is an ordinary run folder under ``out_dir/runs/<row>__<column>`` with a checkpoint every
 ``checkpoint_every`` steps: an interrupted reproduction continues where it stopped (finished cells are
-read back, unfinished ones resumed). ``workers > 1`` trains that many cells at once in subprocesses.
+read back, unfinished ones resumed), and one rerun with a larger ``steps`` extends every cell. ``workers > 1`` trains that many cells at once in subprocesses.
 Output: ``architectures.png`` (a grid of sample grids with each cell's score), ``architectures.md``
 (the table, the budget, the command, the machine and the verdict) and ``architectures.json``.
 """
@@ -91,6 +91,24 @@ def cell_config(row: str, column: str, steps: int, dataset: str = "digits", base
     return TrainConfig(**fields)
 
 
+def _expected_cost(key: tuple) -> float:
+    """A rough relative cost of a cell, to start the longest first."""
+    row, column = key
+    per_step = {"gan": 1.0, "lsgan": 1.0, "wgan-clip": 3.0, "sngan": 4.0, "wgan-gp": 5.0}[column]
+    return per_step * {"resnet101": 10.0, "gated": 2.0}.get(row, 1.0)
+
+
+def _read_cell(config: TrainConfig) -> dict:
+    """A finished cell's summary, or a "not run" placeholder."""
+    path = Path(config.out_dir) / "cell.json"
+    if path.is_file():
+        return json.loads(path.read_text())
+    nan = float("nan")
+    return {"status": "not run", "steps": config.steps, "classifier_score": nan, "classifier_score_std": nan,
+            "classifier_score_real": nan, "kid": nan, "kid_std": nan, "fid": nan, "train_seconds": nan,
+            "wall_seconds": nan}
+
+
 def _train_cell(config: TrainConfig) -> dict:
     """Train (or resume, or read back) one cell; returns its summary. Runs in a worker process."""
     from wgan.train import Trainer, TrainingDiverged, read_metrics
@@ -98,12 +116,14 @@ def _train_cell(config: TrainConfig) -> dict:
     run_dir = Path(config.out_dir)
     summary_path = run_dir / "cell.json"
     if summary_path.is_file():
-        return json.loads(summary_path.read_text())
+        summary = json.loads(summary_path.read_text())
+        if summary["steps"] == config.steps or summary["status"] != "done":
+            return summary
     start = time.time()
     status = "done"
     try:
-        if (run_dir / "checkpoint.npz").is_file():
-            trainer = Trainer.resume(run_dir)
+        if (run_dir / "checkpoint.npz").is_file():   # unfinished, or finished at a smaller budget: continue
+            trainer = Trainer.resume(run_dir, steps=config.steps)
         else:
             trainer = Trainer(config)
         trainer.fit()
@@ -128,12 +148,15 @@ def _train_cell(config: TrainConfig) -> dict:
 
 
 def architectures(out_dir: Path, quick: bool = False, steps: int | None = None, resnet_steps: int | None = None,
-                  dataset: str = "digits", workers: int = 1, rows=None, columns=None, seed: int = 0) -> dict:
+                  dataset: str = "digits", workers: int = 1, rows=None, columns=None, seed: int = 0,
+                  report_only: bool = False) -> dict:
     """Train every (row, column) cell, then write the figure, the table and the JSON (module docstring).
 
     ``steps`` generator iterations per cell (default 2000; 3 with ``quick``), ``resnet_steps`` for the
     ResNet-101 row (default 500, it is ~10x slower per step; 3 with ``quick``). ``dataset``: "digits" or
     "mnist:PATH". ``quick`` is a smoke test: 3 steps, 8-layer ResNets, 100 samples scored.
+    ``report_only`` trains nothing: it writes the figure and table from the cells finished so far
+    (the others show as "not run").
     """
     from wgan.data import make_dataset
     from wgan.scores import scores_unavailable_reason
@@ -162,14 +185,20 @@ def architectures(out_dir: Path, quick: bool = False, steps: int | None = None, 
             cfg.out_dir = str(out_dir / "runs" / f"{row}__{column}")
             configs[(row, column)] = cfg
     start = time.time()
-    if workers > 1:
+    order = sorted(configs, key=_expected_cost, reverse=True)   # the longest first: a shorter makespan
+    if report_only:
+        cells = {key: _read_cell(configs[key]) for key in order}
+    elif workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = {key: pool.submit(_train_cell, cfg) for key, cfg in configs.items()}
+            futures = {key: pool.submit(_train_cell, configs[key]) for key in order}
             cells = {key: f.result() for key, f in futures.items()}
     else:
-        cells = {key: _train_cell(cfg) for key, cfg in configs.items()}
+        cells = {key: _train_cell(configs[key]) for key in order}
     elapsed = time.time() - start
-    real = float(np.nanmax([c["classifier_score_real"] for c in cells.values()]))
+    scored = [c["classifier_score_real"] for c in cells.values() if np.isfinite(c["classifier_score_real"])]
+    if not scored:
+        raise ValueError(f"architectures: no finished cell under {out_dir / 'runs'} to report")
+    real = float(max(scored))
     verdict = _verdict(cells, rows, columns, real)
     result = {"dataset": dataset, "steps": steps, "resnet_steps": resnet_steps, "quick": quick, "workers": workers,
               "real_classifier_score": real, "wall_seconds": elapsed, "verdict": verdict,
@@ -188,7 +217,8 @@ def _fraction(cell: dict, real: float) -> float:
 
 def _verdict(cells: dict, rows: list, columns: list, real: float) -> dict:
     """WGAN-GP >= 80% of the real score in every row; each compared method < 50% in at least one row."""
-    out: dict = {"real_classifier_score": real}
+    out: dict = {"real_classifier_score": real,
+                 "complete": all(cells[(r, c)]["status"] != "not run" for r in rows for c in columns)}
     if "wgan-gp" in columns:
         low = [r for r in rows if _fraction(cells[(r, "wgan-gp")], real) < SUCCESS]
         out["wgan_gp_rows_below_80pct"] = low
@@ -196,7 +226,8 @@ def _verdict(cells: dict, rows: list, columns: list, real: float) -> dict:
     fails = {c: [r for r in rows if _fraction(cells[(r, c)], real) < FAILURE] for c in COMPARED if c in columns}
     out["rows_below_50pct"] = fails
     out["every_other_method_fails_somewhere"] = all(fails.values()) and len(fails) == len(COMPARED)
-    out["reproduced"] = bool(out.get("wgan_gp_succeeds_everywhere")) and out["every_other_method_fails_somewhere"]
+    out["reproduced"] = (out["complete"] and bool(out.get("wgan_gp_succeeds_everywhere"))
+                         and out["every_other_method_fails_somewhere"])
     return out
 
 
@@ -241,7 +272,7 @@ def _plot(cells, configs, rows, columns, real, path: Path, steps, resnet_steps, 
             frac = _fraction(cell, real)
             color = "tab:green" if frac >= SUCCESS else ("tab:red" if frac < FAILURE else "tab:orange")
             label = (f"CS {cell['classifier_score']:.2f} ({100 * frac:.0f}%)" if cell["status"] == "done"
-                     else "diverged")
+                     else cell["status"].split(":")[0])
             ax.set_xlabel(label, fontsize=9, color=color)
             if i == 0:
                 ax.set_title(COLUMNS[column][0], fontsize=10)
@@ -253,6 +284,10 @@ def _plot(cells, configs, rows, columns, real, path: Path, steps, resnet_steps, 
                  "green: >= 80% of real, orange: 50-80%, red: < 50%", fontsize=9)
     fig.tight_layout(rect=(0, 0, 1, 0.96))
     fig.savefig(path)
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.0f}" if np.isfinite(value) else "–"
 
 
 def _markdown(result: dict, rows: list, columns: list) -> str:
@@ -269,7 +304,7 @@ def _markdown(result: dict, rows: list, columns: list) -> str:
         for column in columns:
             cell = cells[f"{row}__{column}"]
             if cell["status"] != "done":
-                entries.append("diverged")
+                entries.append(cell["status"].split(":")[0])
                 continue
             frac = cell["classifier_score"] / real
             text = f"{cell['classifier_score']:.2f} ± {cell['classifier_score_std']:.2f} ({100 * frac:.0f}%)"
@@ -282,14 +317,15 @@ def _markdown(result: dict, rows: list, columns: list) -> str:
               f" (rows below: {verdict.get('wgan_gp_rows_below_80pct')})",
               f"- GAN, LSGAN and WGAN-clip each below 50% in at least one row: "
               f"**{verdict['every_other_method_fails_somewhere']}** (rows below 50%: {verdict['rows_below_50pct']})",
+              f"- Every cell trained: **{verdict['complete']}**",
               f"- The paper's finding reproduced at this budget: **{verdict['reproduced']}**", "",
               "## Time per run (training seconds, evaluation excluded)", "",
               "| architecture | " + " | ".join(COLUMNS[c][0] for c in columns) + " |",
               "|" + "---|" * (len(columns) + 1)]
     for row in rows:
-        lines.append(f"| {ROWS[row][0]} | " + " | ".join(f"{per_run[f'{row}__{c}']:.0f}" for c in columns) + " |")
+        lines.append(f"| {ROWS[row][0]} | " + " | ".join(_seconds(per_run[f"{row}__{c}"]) for c in columns) + " |")
     m = result["machine"]
     lines += ["", f"Total wall time {result['wall_seconds'] / 60:.1f} min with {result['workers']} worker(s); "
-              f"sum of training times {sum(per_run.values()) / 60:.1f} min. Machine: {m['cpu']}, {m['cores']} cores, "
+              f"sum of training times {np.nansum(list(per_run.values())) / 60:.1f} min. Machine: {m['cpu']}, {m['cores']} cores, "
               f"OPENBLAS_NUM_THREADS={m['openblas_threads']}.", ""]
     return "\n".join(lines)

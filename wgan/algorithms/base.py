@@ -164,7 +164,7 @@ class Algorithm:
         """Called on the freshly built critic (before it moves to the device); returns it."""
         if not self.allows_batchnorm_critic(self.config):
             losses.check_penalizable(critic)
-        elif self.penalised:
+        elif self.penalised and getattr(self.config, "allow_batchnorm_critic", False):
             losses.warn_if_batchnorm_critic(critic)
         return critic
 

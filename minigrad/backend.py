@@ -59,12 +59,12 @@ def device_of(array) -> str:
     return "cpu" if isinstance(array, (np.ndarray, np.generic)) else "cuda"
 
 
-def array_module(array):
+def array_module(array: Any) -> Any:
     """numpy or cupy, whichever owns `array`."""
     return np if isinstance(array, (np.ndarray, np.generic)) else _cupy
 
 
-def to_device(array, device: str):
+def to_device(array: Any, device: str) -> Any:
     """Copy `array` to `device` (no copy when it is already there)."""
     if device_of(array) == device:
         return array
@@ -87,7 +87,7 @@ def manual_seed(seed: int) -> None:
     _generators.clear()
 
 
-def generator(device: str):
+def generator(device: str) -> Any:
     """The device's random generator (numpy.random.Generator or cupy's)."""
     gen = _generators.get(device)
     if gen is None:

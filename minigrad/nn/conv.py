@@ -1,6 +1,8 @@
 """2-D convolution layers: `Conv2d` and its adjoint `ConvTranspose2d` (PyTorch's layouts and defaults)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import minigrad.functional as F
 from minigrad import creation
 from minigrad.nn import init
@@ -9,6 +11,7 @@ from minigrad.nn.parameter import Parameter
 from minigrad.ops import fused, pad
 from minigrad.ops.window import as_pair
 from minigrad.tensor import Tensor
+from minigrad.types import DeviceLike, DTypeLike, IntPair
 
 
 class _ConvNd(Module):
@@ -65,8 +68,9 @@ class Conv2d(_ConvNd):
     an odd total padding puts the extra row/column at the bottom/right, as PyTorch).
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
-                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device=None, dtype=None):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: IntPair, stride: IntPair = 1,
+                 padding: IntPair | str = 0, dilation: IntPair = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", device: DeviceLike = None, dtype: DTypeLike = None):
         if isinstance(padding, str) and padding not in ("valid", "same"):
             raise ValueError(f"Conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
         super().__init__("Conv2d", in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
@@ -104,9 +108,10 @@ class ConvTranspose2d(_ConvNd):
     ``forward(input, output_size)`` picks output_padding to reach `output_size`, as PyTorch.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0,
-                 groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros", device=None,
-                 dtype=None):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: IntPair, stride: IntPair = 1,
+                 padding: IntPair = 0, output_padding: IntPair = 0, groups: int = 1, bias: bool = True,
+                 dilation: IntPair = 1, padding_mode: str = "zeros", device: DeviceLike = None,
+                 dtype: DTypeLike = None):
         padding = as_pair(padding, "padding", "ConvTranspose2d")
         super().__init__("ConvTranspose2d", in_channels, out_channels, kernel_size, stride, padding, dilation,
                          groups, bias, padding_mode, (in_channels, out_channels // max(groups, 1)), device, dtype)
@@ -128,7 +133,8 @@ class ConvTranspose2d(_ConvNd):
             result.append(output_size[d] - low)
         return tuple(result)
 
-    def forward(self, input: Tensor, output_size=None) -> Tensor:
+    def forward(self, input: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
+        assert not isinstance(self.padding, str)  # __init__ accepts only int or pair padding here
         return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
                                   self._output_padding(input, output_size), self.groups, self.dilation)
 

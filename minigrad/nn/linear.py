@@ -1,6 +1,8 @@
 """Affine layers: `Linear` and the do-nothing `Identity`."""
 from __future__ import annotations
 
+from typing import Any
+
 from minigrad import creation
 from minigrad.nn import init
 from minigrad.nn.module import Module
@@ -8,12 +10,13 @@ from minigrad.nn.parameter import Parameter
 from minigrad.ops import linear
 from minigrad.ops import fused
 from minigrad.tensor import Tensor
+from minigrad.types import DeviceLike, DTypeLike
 
 
 class Identity(Module):
     """Returns its input unchanged; accepts and ignores any constructor arguments (as PyTorch)."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any):
         super().__init__()
 
     def forward(self, input: Tensor) -> Tensor:
@@ -26,7 +29,8 @@ class Linear(Module):
     Initialised as PyTorch: W ~ U(±1/√in_features) (kaiming_uniform_ with a=√5), b likewise.
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None):
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device: DeviceLike = None,
+                 dtype: DTypeLike = None):
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(creation.zeros(out_features, in_features, device=device, dtype=dtype))

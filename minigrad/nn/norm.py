@@ -1,6 +1,8 @@
 """Normalisation layers: `BatchNorm1d`, `BatchNorm2d` (Ioffe & Szegedy, 2015) and `LayerNorm` (Ba et al., 2016)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 import minigrad.functional as F
@@ -8,6 +10,7 @@ from minigrad import creation
 from minigrad.nn.module import Module
 from minigrad.nn.parameter import Parameter
 from minigrad.tensor import Tensor
+from minigrad.types import DeviceLike, DTypeLike
 
 
 class _BatchNorm(Module):
@@ -22,7 +25,7 @@ class _BatchNorm(Module):
     _expected_dims: tuple = ()
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, device=None, dtype=None):
+                 track_running_stats: bool = True, device: DeviceLike = None, dtype: DTypeLike = None):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
@@ -84,8 +87,8 @@ class LayerNorm(Module):
     """y = (x − mean) / √(var + eps) · weight + bias over the trailing dims `normalized_shape`
     (biased variance), with weight and bias of shape `normalized_shape`."""
 
-    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True,
-                 device=None, dtype=None):
+    def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5, elementwise_affine: bool = True,
+                 bias: bool = True, device: DeviceLike = None, dtype: DTypeLike = None):
         super().__init__()
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine

@@ -28,6 +28,7 @@ from minigrad.ops.reduce import sum as _sum
 from minigrad.ops.shape import pad, squeeze, unsqueeze
 from minigrad.ops.window import Pair, as_pair, crop_hw, fold, output_size, pad_hw, spatial_first, spatial_last, windows
 from minigrad.tensor import Tensor
+from minigrad.types import IntPair
 
 
 @dataclass(frozen=True)
@@ -249,8 +250,8 @@ def _string_padding(op: str, x: Tensor, weight: Tensor, padding: str, stride, di
     return x, (totals[0] // 2, totals[1] // 2)
 
 
-def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1,
-           groups: int = 1) -> Tensor:
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPair = 1,
+           padding: IntPair | str = 0, dilation: IntPair = 1, groups: int = 1) -> Tensor:
     """2-D cross-correlation as torch.nn.functional.conv2d.
 
     input (N, C, H, W) (or unbatched (C, H, W)), weight (O, C/groups, kh, kw), bias (O,) -> (N, O, OH, OW) with
@@ -282,8 +283,9 @@ def checked_conv2d(make, input: Tensor, weight: Tensor, bias: Tensor | None, str
     return fn(input, weight) if bias is None else fn(input, weight, bias)
 
 
-def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
-                     output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPair = 1,
+                     padding: IntPair = 0, output_padding: IntPair = 0, groups: int = 1,
+                     dilation: IntPair = 1) -> Tensor:
     """2-D transposed convolution as torch.nn.functional.conv_transpose2d (the input gradient of conv2d).
 
     input (N, Cin, H, W) (or unbatched), weight (Cin, Cout/groups, kh, kw), bias (Cout,) -> (N, Cout, OH, OW) with

@@ -9,6 +9,7 @@ from minigrad.backend import array_module
 from minigrad.ops.elementwise import exp, softplus
 from minigrad.ops.reduce import logsumexp, mean, sum
 from minigrad.tensor import Tensor
+from typing import Any
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -65,7 +66,7 @@ def softmax(input: Tensor, dim: int) -> Tensor:
     return exp(log_softmax(input, dim))
 
 
-def cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tensor:
+def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """-log softmax(input)[target] with logits (N, C) or (N, C, d1, ...) along axis 1.
 
     `target` is either class indices (N,) or (N, d1, ...) (an integer Tensor, array or list), or class

@@ -10,6 +10,7 @@ from minigrad.ops.elementwise import ScaleBy, sqrt
 from minigrad.ops.reduce import mean
 from minigrad.ops.shape import reshape
 from minigrad.tensor import Tensor
+from collections.abc import Sequence
 
 
 def _affine(y: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple) -> Tensor:
@@ -62,8 +63,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     return _affine(normalized, weight, bias, shape)
 
 
-def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bias: Tensor | None = None,
-               eps: float = 1e-5) -> Tensor:
+def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalize over the trailing `normalized_shape` axes: (x - mean) / sqrt(var + eps) · weight + bias.
 
     The variance is biased; weight and bias have shape `normalized_shape`.

@@ -7,6 +7,7 @@ second derivatives are exact (zero through the max selection, as in PyTorch).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from minigrad.autograd import Function
 from minigrad.backend import array_module
@@ -14,6 +15,7 @@ from minigrad.ops.shape import broadcast_to, getitem, reshape, squeeze, unsqueez
 from minigrad.ops.window import (Pair, as_pair, crop_hw, fold, output_size, pad_hw, spatial_first, spatial_last,
                                  windows)
 from minigrad.tensor import Tensor
+from minigrad.types import IntPair
 
 
 class PoolGeometry:
@@ -144,7 +146,7 @@ def _pool_geometry(op: str, x: Tensor, kernel_size, stride, padding, dilation=1)
     return PoolGeometry(kernel, stride, padding, dilation, (x.shape[2], x.shape[3]))
 
 
-def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
+def avg_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0) -> Tensor:
     """Average pooling as torch.nn.functional.avg_pool2d (zero padding counts in the mean).
 
     (N, C, H, W) -> (N, C, OH, OW), OH = floor((H + 2 padding - kh) / stride) + 1;
@@ -155,7 +157,8 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
     return AvgPool2d(_pool_geometry("avg_pool2d", input, kernel_size, stride, padding))(input)
 
 
-def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1) -> Tensor:
+def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0,
+               dilation: IntPair = 1) -> Tensor:
     """Max pooling as torch.nn.functional.max_pool2d (padding is -inf, never selected).
 
     (N, C, H, W) -> (N, C, OH, OW), OH = floor((H + 2 padding - dilation (kh - 1) - 1) / stride) + 1.
@@ -166,7 +169,8 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1) -
     return MaxPool2d(_pool_geometry("max_pool2d", input, kernel_size, stride, padding, dilation))(input)
 
 
-def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest") -> Tensor:
+def interpolate(input: Tensor, size: IntPair | None = None, scale_factor: float | tuple[float, float] | None = None,
+                mode: str = "nearest") -> Tensor:
     """Nearest-neighbour resizing of (N, C, H, W) as torch.nn.functional.interpolate(mode="nearest").
 
     Give the output `size` (int or pair) or a `scale_factor` (number or pair); output pixel
@@ -183,9 +187,11 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     n, c, h, w = input.shape
     if size is not None:
         out = as_pair(size, "size", op)
-        steps = [None, None]
+        steps: list[float | None] = [None, None]
     else:
-        factors = scale_factor if isinstance(scale_factor, (tuple, list)) else (scale_factor, scale_factor)
+        assert scale_factor is not None  # exactly one of size and scale_factor was given
+        factors: Sequence[float] = (scale_factor if isinstance(scale_factor, (tuple, list))
+                                    else (scale_factor, scale_factor))
         if len(factors) != 2 or any(f <= 0 for f in factors):
             raise ValueError(f"{op}: scale_factor must be positive (one number or a pair), got {scale_factor!r}")
         out = (math.floor(h * factors[0]), math.floor(w * factors[1]))
@@ -202,6 +208,7 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     return getitem(input, (slice(None), slice(None), rows[:, None], cols[None, :]))
 
 
-def upsample(input: Tensor, size=None, scale_factor=None, mode: str = "nearest") -> Tensor:
+def upsample(input: Tensor, size: IntPair | None = None, scale_factor: float | tuple[float, float] | None = None,
+             mode: str = "nearest") -> Tensor:
     """torch.nn.functional.upsample: the same as `interpolate`."""
     return interpolate(input, size, scale_factor, mode)

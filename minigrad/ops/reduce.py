@@ -9,6 +9,7 @@ from minigrad.ops.common import normalize_axis
 from minigrad.ops.elementwise import ScaleBy, exp, log
 from minigrad.ops.shape import broadcast_to, reshape
 from minigrad.tensor import Tensor
+from minigrad.types import Axis
 
 
 def _keepdims_shape(shape: tuple, axes: tuple | None) -> tuple:
@@ -64,18 +65,18 @@ def _check_nonempty(x: Tensor, axes, op: str) -> None:
         raise ValueError(f"{op}: cannot reduce over an empty axis (shape {x.shape}, axis {axes})")
 
 
-def sum(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
+def sum(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     return Sum(normalize_axis(axis, x.ndim, "sum"), keepdims)(x)
 
 
-def mean(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
+def mean(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     axes = normalize_axis(axis, x.ndim, "mean")
     _check_nonempty(x, axes, "mean")
     count = x.size if axes is None else int(math.prod(x.shape[a] for a in axes))
     return Sum(axes, keepdims)(x) * (1.0 / count)
 
 
-def var(x: Tensor, axis=None, keepdims: bool = False, correction: int = 1) -> Tensor:
+def var(x: Tensor, axis: Axis = None, keepdims: bool = False, correction: int = 1) -> Tensor:
     """Variance with PyTorch's default Bessel correction (divide by n - correction)."""
     axes = normalize_axis(axis, x.ndim, "var")
     _check_nonempty(x, axes, "var")
@@ -86,19 +87,19 @@ def var(x: Tensor, axis=None, keepdims: bool = False, correction: int = 1) -> Te
     return Sum(axes, keepdims)(centered * centered) * (1.0 / (count - correction))
 
 
-def max(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
+def max(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     axes = normalize_axis(axis, x.ndim, "max")
     _check_nonempty(x, axes, "max")
     return Max(axes, keepdims)(x)
 
 
-def min(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
+def min(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     axes = normalize_axis(axis, x.ndim, "min")
     _check_nonempty(x, axes, "min")
     return Min(axes, keepdims)(x)
 
 
-def logsumexp(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
+def logsumexp(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """log(sum(exp(x))) computed stably by shifting by the (constant) max."""
     axes = normalize_axis(axis, x.ndim, "logsumexp")
     _check_nonempty(x, axes, "logsumexp")

@@ -8,6 +8,10 @@ from minigrad.autograd import Function
 from minigrad.backend import array_module
 from minigrad.ops.common import broadcast_shapes, normalize_axis, one_axis
 from minigrad.tensor import Tensor
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from minigrad.types import Axis
 
 
 class Reshape(Function):
@@ -126,7 +130,7 @@ class Pad(Function):
 
 
 # ----------------------------------------------------------------------------- wrappers
-def reshape(x: Tensor, *shape) -> Tensor:
+def reshape(x: Tensor, *shape: Any) -> Tensor:
     shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
     if shape == x.shape:
         return x
@@ -137,7 +141,7 @@ def reshape(x: Tensor, *shape) -> Tensor:
     return Reshape(target)(x)
 
 
-def transpose(x: Tensor, *axes) -> Tensor:
+def transpose(x: Tensor, *axes: int) -> Tensor:
     """No axes: reverse all axes (``x.T``). Two axes: swap them, as ``torch.transpose``."""
     if not axes:
         return Transpose(tuple(reversed(range(x.ndim))))(x)
@@ -146,7 +150,7 @@ def transpose(x: Tensor, *axes) -> Tensor:
     raise TypeError(f"transpose: pass no axes or two axes to swap, got {axes}; use permute for a permutation")
 
 
-def permute(x: Tensor, *axes) -> Tensor:
+def permute(x: Tensor, *axes: Any) -> Tensor:
     axes = tuple(axes[0]) if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
     if sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
         raise ValueError(f"permute: {axes} is not a permutation of the {x.ndim} axes of shape {x.shape}")
@@ -160,7 +164,7 @@ def swapaxes(x: Tensor, a: int, b: int) -> Tensor:
     return Transpose(tuple(perm))(x)
 
 
-def broadcast_to(x: Tensor, shape) -> Tensor:
+def broadcast_to(x: Tensor, shape: Sequence[int]) -> Tensor:
     shape = tuple(shape)
     if shape == x.shape:
         return x
@@ -169,14 +173,14 @@ def broadcast_to(x: Tensor, shape) -> Tensor:
     return BroadcastTo(shape)(x)
 
 
-def expand(x: Tensor, *shape) -> Tensor:
+def expand(x: Tensor, *shape: Any) -> Tensor:
     """PyTorch's expand: like broadcast_to, with -1 keeping a dimension."""
     shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
     lead = len(shape) - x.ndim
     return broadcast_to(x, tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(shape)))
 
 
-def sum_to(x: Tensor, shape) -> Tensor:
+def sum_to(x: Tensor, shape: Sequence[int]) -> Tensor:
     shape = tuple(shape)
     if shape == x.shape:
         return x
@@ -185,7 +189,7 @@ def sum_to(x: Tensor, shape) -> Tensor:
     return SumTo(shape)(x)
 
 
-def squeeze(x: Tensor, axis=None) -> Tensor:
+def squeeze(x: Tensor, axis: Axis = None) -> Tensor:
     axes = normalize_axis(axis, x.ndim, "squeeze")
     if axes is None:
         axes = tuple(i for i, s in enumerate(x.shape) if s == 1)
@@ -204,7 +208,7 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return reshape(x, x.shape[:start] + (math.prod(x.shape[start:end + 1]),) + x.shape[end + 1:])
 
 
-def getitem(x: Tensor, index) -> Tensor:
+def getitem(x: Tensor, index: Any) -> Tensor:
     """Basic slicing and integer-array indexing (Tensor indices are taken as arrays)."""
     if isinstance(index, Tensor):
         index = index.data
@@ -216,7 +220,7 @@ def getitem(x: Tensor, index) -> Tensor:
         raise IndexError(f"getitem: index {index!r} is invalid for shape {x.shape}: {exc}") from None
 
 
-def concatenate(tensors, axis: int = 0) -> Tensor:
+def concatenate(tensors: Iterable[Tensor], axis: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
         raise ValueError("concatenate: expected a non-empty sequence of tensors")
@@ -230,7 +234,7 @@ def concatenate(tensors, axis: int = 0) -> Tensor:
     return Concatenate(axis)(*tensors)
 
 
-def stack(tensors, axis: int = 0) -> Tensor:
+def stack(tensors: Iterable[Tensor], axis: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
         raise ValueError("stack: expected a non-empty sequence of tensors")
@@ -240,7 +244,7 @@ def stack(tensors, axis: int = 0) -> Tensor:
     return concatenate([unsqueeze(t, axis) for t in tensors], axis)
 
 
-def pad(x: Tensor, pad_width, value: float = 0.0) -> Tensor:
+def pad(x: Tensor, pad_width: Any, value: float = 0.0) -> Tensor:
     """Constant padding. `pad_width` is numpy.pad's ((before, after), ...) per axis, or an int."""
     if isinstance(pad_width, int):
         pad_width = ((pad_width, pad_width),) * x.ndim

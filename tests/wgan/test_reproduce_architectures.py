@@ -1,5 +1,6 @@
 """`wgan reproduce architectures`: the cells' configs, the verdict, resumability, and a small smoke run."""
 import json
+import struct
 
 import numpy as np
 import pytest
@@ -114,3 +115,20 @@ def test_batchnorm_critic_with_a_penalty_needs_an_explicit_override(tmp_path):
         trainer = Trainer(TrainConfig(**base, allow_batchnorm_critic=True))
         trainer.fit()
     assert np.isfinite(trainer.history[-1]["penalty"])
+
+
+def test_the_table_runs_on_mnist_idx_files(tmp_path):
+    # digits upscaled to 28x28 uint8 stand in for MNIST: the same IDX path, sizes and scorer
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    small = load_digits().images[:200] * (255 / 16)
+    images = np.stack([np.asarray(Image.fromarray(im.astype(np.uint8)).resize((28, 28))) for im in small])
+    header = struct.pack(">HBB", 0, 0x08, 3) + struct.pack(">3I", *images.shape)
+    (tmp_path / "train-images-idx3-ubyte").write_bytes(header + images.astype(np.uint8).tobytes())
+    result = architectures(tmp_path / "out", quick=True, dataset=f"mnist:{tmp_path}", rows=["dcgan", "resnet101"],
+                           columns=["wgan-gp"], steps=1, resnet_steps=1)
+    data = json.loads((tmp_path / "out" / "architectures.json").read_text())
+    assert data["dataset"] == f"mnist:{tmp_path}" and np.isfinite(result["real_classifier_score"])
+    run = Trainer.from_checkpoint(tmp_path / "out" / "runs" / "dcgan__wgan-gp")
+    assert run.sample(2).shape == (2, 1, 28, 28)

@@ -6,8 +6,9 @@ layer's freshly made output, so the pre-activation never exists as a second arra
     z = layer(x, W) + b        (the GEMM's output, bias added in place)
     y = act(z)                 (overwrites z)
 
-and it keeps only what the activation's derivative needs: nothing for relu (the mask y > 0
-is read off the output, since y > 0 exactly where z > 0), one boolean mask z <= 0 for
+and it keeps only what the activation's derivative needs: nothing for relu on the CPU (the mask
+y > 0 is read off the output, since y > 0 exactly where z > 0; on a GPU one fused kernel writes
+y and that mask together, `minigrad.kernels.relu_with_mask`), one boolean mask z <= 0 for
 leaky_relu. Its backward is the activation's gradient ``ScaleBy(act'(z))(gy)``, a constant
 mask, handed to the layer's own backward: the same minigrad ops, in the same order, as the
 unfused chain ``act(layer(x, W, b))``, so the values, the gradients and every higher
@@ -20,6 +21,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
+from minigrad import kernels
 from minigrad.backend import array_module
 from minigrad.ops.conv import Conv2dFunction, ConvTranspose2dFunction, checked_conv2d, checked_conv_transpose2d
 from minigrad.ops.elementwise import ScaleBy, leaky_relu, relu
@@ -37,6 +41,8 @@ class Activation:
         """Overwrite z with act(z); return what the derivative needs (None for relu, the mask z <= 0 otherwise)."""
         xp = array_module(z)
         if self.slope is None:
+            if xp is not np:  # on a GPU: the max and the mask z > 0 in one kernel (minigrad.kernels)
+                return kernels.relu_with_mask(z)
             xp.maximum(z, 0, out=z)
             return None
         nonpositive = z <= 0
@@ -46,7 +52,7 @@ class Activation:
     def derivative(self, y, saved):
         """act'(z) as a constant array, from the output y and what `apply_` returned."""
         if self.slope is None:
-            return y > 0
+            return y > 0 if saved is None else saved
         return self._factor(array_module(y), saved, y.dtype)
 
     def unfused(self, z: Tensor) -> Tensor:

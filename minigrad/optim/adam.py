@@ -4,6 +4,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
+from minigrad import kernels
 from minigrad.optim.optimizer import (Optimizer, ParamsT, Scratch, as_dtype_of, check_non_negative,
                                       check_unit_interval, grad_with_decay, lerp_)
 
@@ -66,6 +69,10 @@ class Adam(Optimizer):
         eps_scaled = xp.where(lr_is_zero, -math.inf, xp.divide(eps, nonzero_step_size))
         m, v = state["exp_avg"], state["exp_avg_sq"]
         g = grad_with_decay(xp, x, g, weight_decay, group["maximize"], scratch[1])
+        if xp is not np and not group["amsgrad"]:  # on a GPU: the rest as one fused kernel (minigrad.kernels)
+            kernels.adam_update(x, g, m, v, x.dtype.type(1 - beta1), x.dtype.type(beta2),
+                                as_dtype_of(xp, sqrt_scale, x), as_dtype_of(xp, eps_scaled, x))
+            return
         tmp = scratch[0]
         lerp_(xp, m, g, 1 - beta1, tmp)
         sq = xp.multiply(g, g, out=tmp)  # v = beta2 * v + (1 - beta2) * g * g

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
+from minigrad import kernels
 from minigrad.optim.optimizer import (Optimizer, ParamsT, Scratch, as_dtype_of, check_non_negative, grad_with_decay,
                                       lerp_)
 
@@ -57,6 +60,9 @@ class RMSprop(Optimizer):
         xp.add(step, 1, out=step)
         g = grad_with_decay(xp, x, g, weight_decay, group["maximize"], scratch[1])
         square_avg = state["square_avg"]
+        if xp is not np and not group["centered"] and momentum == 0:  # on a GPU: one fused kernel
+            kernels.rmsprop_update(x, g, square_avg, x.dtype.type(alpha), x.dtype.type(eps), as_dtype_of(xp, lr, x))
+            return
         tmp = xp.multiply(g, g, out=scratch[0])
         xp.multiply(tmp, 1 - alpha, out=tmp)
         xp.multiply(square_avg, alpha, out=square_avg)

@@ -140,3 +140,13 @@ def test_cuda_graph_falls_back_with_one_warning_naming_the_reason():
     assert len(record) == 1 and not trainer.cuda_graph
     with pytest.warns(RuntimeWarning, match="the run is on the CPU"):
         Trainer(_small(device="cpu"), cuda_graph=True)
+
+
+def test_a_linear_lr_decay_replays_as_eager_steps():
+    config = _small(algorithm="wgan-gp", lr_decay="linear", steps=5)
+    eager, graphed = Trainer(config, cuda_graph=False), Trainer(config, cuda_graph=True)
+    for _ in range(5):
+        eager.train_step(), graphed.train_step()
+    assert graphed.graphed_step.graph is not None
+    for a, b in zip(_params(eager), _params(graphed)):
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)

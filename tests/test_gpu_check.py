@@ -26,7 +26,7 @@ def test_dry_run_writes_a_result_per_part(tmp_path):
     assert [k for k in results if k != "total_seconds"] == ["env", "optimizers", "sweep"], proc.stdout
     assert results["env"]["result"]["cupy"].endswith("-standin")
     assert set(results["optimizers"]["result"]) == {"sgd", "sgd-momentum", "rmsprop", "adam", "adam-amsgrad"}
-    assert results["optimizers"]["result"]["sgd"]["equal"] is True
+    assert all(r["equal"] is True for r in results["optimizers"]["result"].values())  # captured == eager
     assert results["sweep"]["status"] == "ok" and (tmp_path / "sweep.png").exists()
     assert (tmp_path / "gpu_check.log").exists()
 

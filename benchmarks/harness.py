@@ -31,7 +31,8 @@ def machine() -> dict:
     except (OSError, StopIteration):
         pass
     info = {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
-            "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(auto)")}
+            "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(auto)"),
+            "loadavg_1_5_15min": [round(v, 2) for v in os.getloadavg()]}  # > cores: the machine was busy
     try:
         from threadpoolctl import threadpool_info
 
@@ -53,7 +54,8 @@ def print_machine() -> dict:
     """Print (and return) the CPU model, the BLAS library and kernel, and the versions."""
     info = machine()
     print(f"CPU: {info['cpu']} ({info['cores']} cores); BLAS: {'; '.join(info.get('blas', ['(threadpoolctl missing)']))}; "
-          f"OPENBLAS_CORETYPE={info['OPENBLAS_CORETYPE']}; numpy {info['numpy']}; torch {info.get('torch', '-')}",
+          f"OPENBLAS_CORETYPE={info['OPENBLAS_CORETYPE']}; numpy {info['numpy']}; torch {info.get('torch', '-')}; "
+          f"load average {info['loadavg_1_5_15min']}",
           flush=True)
     return info
 

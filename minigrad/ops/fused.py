@@ -15,7 +15,7 @@ unfused chain ``act(layer(x, W, b))``, so the values, the gradients and every hi
 derivative are identical to it (the unfused ops stay the reference the tests compare with).
 
 `nn.Sequential` runs a Linear / Conv2d / ConvTranspose2d module followed by a ReLU or
-LeakyReLU module through these (see `minigrad.nn.container.fused_pair`).
+LeakyReLU module through these (see `minigrad.nn.container.fused_activation`).
 """
 from __future__ import annotations
 

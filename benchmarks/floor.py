@@ -56,20 +56,20 @@ N_CRITIC = 5
 
 
 def _forward(net, b):
-    return [(b * l.rows, l.fan_in, l.fan_out) for l in net]
+    return [(b * layer.rows, layer.fan_in, layer.fan_out) for layer in net]
 
 
 def _input_grads(net, b, skip_first=False):
-    return [(b * l.rows, l.fan_out, l.fan_in) for l in net[1 if skip_first else 0:]]
+    return [(b * layer.rows, layer.fan_out, layer.fan_in) for layer in net[1 if skip_first else 0:]]
 
 
 def _weight_grads(net, b):
-    return [(l.fan_out, b * l.rows, l.fan_in) for l in net]
+    return [(layer.fan_out, b * layer.rows, layer.fan_in) for layer in net]
 
 
 def _double_backward(net, b):
     """Backward of the input-gradient graph: weight gradients, and ḡ_l @ W_lᵀ for all but the outermost."""
-    return _weight_grads(net, b) + [(b * l.rows, l.fan_in, l.fan_out) for l in net[:-1]]
+    return _weight_grads(net, b) + [(b * layer.rows, layer.fan_in, layer.fan_out) for layer in net[:-1]]
 
 
 def iteration_gemms(workload: str) -> list[tuple[int, int, int]]:

@@ -18,7 +18,7 @@ import platform
 import statistics
 import sys
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -53,7 +53,8 @@ def machine() -> dict:
 def print_machine() -> dict:
     """Print (and return) the CPU model, the BLAS library and kernel, and the versions."""
     info = machine()
-    print(f"CPU: {info['cpu']} ({info['cores']} cores); BLAS: {'; '.join(info.get('blas', ['(threadpoolctl missing)']))}; "
+    blas = "; ".join(info.get("blas", ["(threadpoolctl missing)"]))
+    print(f"CPU: {info['cpu']} ({info['cores']} cores); BLAS: {blas}; "
           f"OPENBLAS_CORETYPE={info['OPENBLAS_CORETYPE']}; numpy {info['numpy']}; torch {info.get('torch', '-')}; "
           f"load average {info['loadavg_1_5_15min']}",
           flush=True)

@@ -28,8 +28,9 @@ def _inputs(layer, dtype=np.float32, seed=0, with_zeros=False, device="cpu"):
     x = rng.standard_normal(xs).astype(dtype)
     if with_zeros:  # exact zeros of the pre-activation: the kink, where relu' and leaky_relu' are 0 / slope
         x[0] = 0
-    return [minigrad.tensor(a, device=device, requires_grad=True) for a in
-            (x, rng.standard_normal(ws).astype(dtype) * 0.5, rng.standard_normal(nb).astype(dtype) * 0.5 * (not with_zeros))]
+    w = rng.standard_normal(ws).astype(dtype) * 0.5
+    b = rng.standard_normal(nb).astype(dtype) * 0.5 * (not with_zeros)
+    return [minigrad.tensor(a, device=device, requires_grad=True) for a in (x, w, b)]
 
 
 def _penalty_grads(y, inputs):
@@ -64,7 +65,9 @@ def test_fused_gradcheck_and_gradgradcheck(layer, act):
     fused_fn = LAYERS[layer][0]
     activation = ACTIVATIONS[act]
     inputs = _inputs(layer, np.float64, seed=3)
-    fn = lambda x, w, b: fused_fn(x, w, b, activation)  # noqa: E731
+    def fn(x, w, b):
+        return fused_fn(x, w, b, activation)
+
     assert minigrad.gradcheck(fn, inputs)
     assert minigrad.gradgradcheck(fn, inputs)
 

@@ -8,6 +8,7 @@ finish in about two minutes on a 2-core CPU and cover every mode. Giving ``--dat
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import sys
 import time
@@ -73,6 +74,8 @@ _FIELDS = [
     ("checkpoint_every", int, "checkpoint every k steps"),
 ]
 _BASE_FIELDS = ("dataset", "algorithm", "preset")
+#: `reproduce` flags passed to the reproduction's function when given (each takes those it names).
+_REPRODUCE_OPTIONS = ("steps", "resnet_steps", "dataset", "workers", "report_only", "trials", "full", "scheduler")
 #: Config fields set by flags outside `_FIELDS` (nargs or store_true/false).
 _FLAG_FIELDS = ("betas", "g_batchnorm", "g_constant_filters", "d_constant_filters", "allow_batchnorm_critic")
 _OPTION_DEST = "algorithm_option_"
@@ -175,13 +178,19 @@ def build_parser(extra_algorithm=None) -> argparse.ArgumentParser:
     reproduce.add_argument("--out", type=Path, default=None, help="output folder (default reproductions/NAME)")
     reproduce.add_argument("--quick", action="store_true", help="a smaller, faster version (a smoke test)")
     reproduce.add_argument("--steps", type=int, default=None,
-                           help="architectures: generator iterations per run (default 2000)")
+                           help="architectures, robustness: generator iterations per run (default 2000)")
     reproduce.add_argument("--resnet-steps", type=int, default=None,
                            help="architectures: generator iterations per ResNet-101 run (default 500)")
     reproduce.add_argument("--dataset", default=None, help="architectures: digits (default) or mnist:PATH")
-    reproduce.add_argument("--workers", type=int, default=None, help="architectures: runs trained at once")
+    reproduce.add_argument("--workers", type=int, default=None,
+                           help="architectures: runs trained at once; robustness: local Dask workers (default: cores)")
     reproduce.add_argument("--report-only", dest="report_only", action="store_true", default=None,
-                           help="architectures: write the figure and table from the runs finished so far")
+                           help="architectures, robustness: write the figure and table from the runs finished so far")
+    reproduce.add_argument("--trials", type=int, default=None, help="robustness: random architectures (paper: 200)")
+    reproduce.add_argument("--full", action="store_true", default=None,
+                           help="robustness: the paper's architecture space")
+    reproduce.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                           help="robustness: run on an existing Dask cluster")
 
     sweep = sub.add_parser("sweep", help="run a sweep of training runs on Dask (a JSON/TOML spec), or report on one")
     sweep.add_argument("spec", nargs="?", type=Path, help="the sweep spec (.toml or .json)")
@@ -333,12 +342,14 @@ def _reproduce(args, parser) -> int:
         return 0
     if args.name not in REPRODUCTIONS:
         parser.error(f"reproduce: unknown reproduction {args.name!r}; available: {', '.join(sorted(REPRODUCTIONS))}")
-    options = {name: getattr(args, name) for name in ("steps", "resnet_steps", "dataset", "workers", "report_only")
-               if getattr(args, name) is not None}
-    if options and args.name != "architectures":
-        parser.error(f"reproduce {args.name}: --{', --'.join(n.replace('_', '-') for n in options)} "
-                     "only apply to `reproduce architectures`")
-    for name in ("steps", "resnet_steps", "workers"):
+    options = {name: getattr(args, name) for name in _REPRODUCE_OPTIONS if getattr(args, name) is not None}
+    unknown = [name for name in options if name not in inspect.signature(REPRODUCTIONS[args.name]).parameters]
+    if unknown:
+        takers = [f"`reproduce {name}`" for name, fn in REPRODUCTIONS.items()
+                  if all(option in inspect.signature(fn).parameters for option in unknown)]
+        parser.error(f"reproduce {args.name}: --{', --'.join(n.replace('_', '-') for n in unknown)} "
+                     f"only apply to {' and '.join(takers) or 'other reproductions'}")
+    for name in ("steps", "resnet_steps", "workers", "trials"):
         if name in options and options[name] < 1:
             parser.error(f"--{name.replace('_', '-')}: expected a positive integer, got {options[name]}")
     out = args.out or Path("reproductions") / args.name

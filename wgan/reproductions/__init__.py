@@ -7,7 +7,8 @@ Each function ``fn(out_dir, quick=False, ...)`` writes its figure(s) and a JSON 
 - `lines` (`wgan.reproductions.lines`): WGAN's Example 1, W against JS on parallel lines;
 - `fig1a`, `fig1b` (`wgan.reproductions.wgan_gp_figure1`): WGAN-GP's Figure 1;
 - `correlation` (`wgan.reproductions.correlation`): the critic's estimate against the exact W1;
-- `architectures` (`wgan.reproductions.architectures`): WGAN-GP's architecture table (Table 2) on digits.
+- `architectures` (`wgan.reproductions.architectures`): WGAN-GP's architecture table (Table 2) on digits;
+- `robustness` (`wgan.reproductions.robustness`): WGAN-GP's random-architecture robustness table, as a sweep.
 
 `REPRODUCTIONS` maps each name to its function; a new reproduction is a module here plus one entry.
 """
@@ -18,10 +19,12 @@ from typing import Callable
 from wgan.reproductions.architectures import architectures
 from wgan.reproductions.correlation import correlation
 from wgan.reproductions.lines import lines
+from wgan.reproductions.robustness import robustness
 from wgan.reproductions.wgan_gp_figure1 import (FIG1A_DATASETS, FIG1B_SETTINGS, PAPER_GP_LAMBDA, fig1a, fig1b,
                                                 layer_gradient_norms, train_fixed_generator_critic)
 
-__all__ = ["REPRODUCTIONS", "architectures", "lines", "fig1a", "fig1b", "correlation", "layer_gradient_norms",
+__all__ = ["REPRODUCTIONS", "architectures", "lines", "fig1a", "fig1b", "correlation", "robustness",
+           "layer_gradient_norms",
            "train_fixed_generator_critic", "FIG1A_DATASETS", "FIG1B_SETTINGS", "PAPER_GP_LAMBDA"]
 
 #: name -> function(out_dir, quick=False) -> dict of the numbers it measured (figures are written to out_dir).
@@ -31,4 +34,5 @@ REPRODUCTIONS: dict[str, Callable[..., dict]] = {
     "fig1b": fig1b,
     "correlation": correlation,
     "architectures": architectures,
+    "robustness": robustness,
 }

@@ -8,7 +8,6 @@ finish in about two minutes on a 2-core CPU and cover every mode. Giving ``--dat
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import sys
 import time
@@ -74,8 +73,11 @@ _FIELDS = [
     ("checkpoint_every", int, "checkpoint every k steps"),
 ]
 _BASE_FIELDS = ("dataset", "algorithm", "preset")
-#: `reproduce` flags passed to the reproduction's function when given (each takes those it names).
-_REPRODUCE_OPTIONS = ("steps", "resnet_steps", "dataset", "workers", "report_only", "trials", "full", "scheduler")
+#: `reproduce` flags (passed to the reproduction's function when given) -> the reproductions that take them.
+_REPRODUCE_OPTIONS = {"steps": ("architectures", "robustness"), "resnet_steps": ("architectures",),
+                      "dataset": ("architectures",), "workers": ("architectures", "robustness"),
+                      "report_only": ("architectures", "robustness"), "trials": ("robustness",),
+                      "full": ("robustness",), "scheduler": ("robustness",)}
 #: Config fields set by flags outside `_FIELDS` (nargs or store_true/false).
 _FLAG_FIELDS = ("betas", "g_batchnorm", "g_constant_filters", "d_constant_filters", "allow_batchnorm_critic")
 _OPTION_DEST = "algorithm_option_"
@@ -343,12 +345,11 @@ def _reproduce(args, parser) -> int:
     if args.name not in REPRODUCTIONS:
         parser.error(f"reproduce: unknown reproduction {args.name!r}; available: {', '.join(sorted(REPRODUCTIONS))}")
     options = {name: getattr(args, name) for name in _REPRODUCE_OPTIONS if getattr(args, name) is not None}
-    unknown = [name for name in options if name not in inspect.signature(REPRODUCTIONS[args.name]).parameters]
+    unknown = [name for name in options if args.name not in _REPRODUCE_OPTIONS[name]]
     if unknown:
-        takers = [f"`reproduce {name}`" for name, fn in REPRODUCTIONS.items()
-                  if all(option in inspect.signature(fn).parameters for option in unknown)]
+        takers = sorted(set.intersection(*(set(_REPRODUCE_OPTIONS[name]) for name in unknown)))
         parser.error(f"reproduce {args.name}: --{', --'.join(n.replace('_', '-') for n in unknown)} "
-                     f"only apply to {' and '.join(takers) or 'other reproductions'}")
+                     f"only apply to {' and '.join(f'`reproduce {t}`' for t in takers) or 'other reproductions'}")
     for name in ("steps", "resnet_steps", "workers", "trials"):
         if name in options and options[name] < 1:
             parser.error(f"--{name.replace('_', '-')}: expected a positive integer, got {options[name]}")

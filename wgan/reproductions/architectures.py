@@ -203,7 +203,7 @@ def architectures(out_dir: Path, quick: bool = False, steps: int | None = None, 
         raise ValueError(f"architectures: no finished cell under {out_dir / 'runs'} to report")
     real = float(max(scored))
     verdict = _verdict(cells, rows, columns, real)
-    result = {"dataset": dataset, "steps": steps, "columns_left_out": unavailable, "resnet_steps": resnet_steps, "quick": quick, "workers": workers,
+    result = {"dataset": dataset, "steps": steps, "columns_left_out": unavailable, "report_only": report_only, "resnet_steps": resnet_steps, "quick": quick, "workers": workers,
               "real_classifier_score": real, "wall_seconds": elapsed, "verdict": verdict,
               "machine": _machine(), "cells": {f"{r}__{c}": cells[(r, c)] for r, c in configs}}
     (out_dir / "architectures.json").write_text(json.dumps(result, indent=2) + "\n")
@@ -219,14 +219,20 @@ def _fraction(cell: dict, real: float) -> float:
 
 
 def _verdict(cells: dict, rows: list, columns: list, real: float) -> dict:
-    """WGAN-GP >= 80% of the real score in every row; each compared method < 50% in at least one row."""
+    """WGAN-GP >= 80% of the real score in every row; each compared method < 50% in at least one row.
+    A diverged cell counts as a failure; a cell not run counts neither way (and the verdict is then
+    incomplete, so not reproduced)."""
+    def below(column: str, threshold: float) -> list:
+        return [r for r in rows if cells[(r, column)]["status"] != "not run"
+                and _fraction(cells[(r, column)], real) < threshold]
+
     out: dict = {"real_classifier_score": real,
                  "complete": all(cells[(r, c)]["status"] != "not run" for r in rows for c in columns)}
     if "wgan-gp" in columns:
-        low = [r for r in rows if _fraction(cells[(r, "wgan-gp")], real) < SUCCESS]
+        low = below("wgan-gp", SUCCESS)
         out["wgan_gp_rows_below_80pct"] = low
         out["wgan_gp_succeeds_everywhere"] = not low
-    fails = {c: [r for r in rows if _fraction(cells[(r, c)], real) < FAILURE] for c in COMPARED if c in columns}
+    fails = {c: below(c, FAILURE) for c in COMPARED if c in columns}
     out["rows_below_50pct"] = fails
     out["every_other_method_fails_somewhere"] = all(fails.values()) and len(fails) == len(COMPARED)
     out["reproduced"] = (out["complete"] and bool(out.get("wgan_gp_succeeds_everywhere"))
@@ -274,6 +280,8 @@ def _plot(cells, configs, rows, columns, real, path: Path, steps, resnet_steps, 
                 ax.imshow(_grid(np.load(thumb)), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
             frac = _fraction(cell, real)
             color = "tab:green" if frac >= SUCCESS else ("tab:red" if frac < FAILURE else "tab:orange")
+            if cell["status"] == "not run":
+                color = "tab:gray"
             label = (f"CS {cell['classifier_score']:.2f} ({100 * frac:.0f}%)" if cell["status"] == "done"
                      else cell["status"].split(":")[0])
             ax.set_xlabel(label, fontsize=9, color=color)
@@ -330,7 +338,9 @@ def _markdown(result: dict, rows: list, columns: list) -> str:
     for row in rows:
         lines.append(f"| {ROWS[row][0]} | " + " | ".join(_seconds(per_run[f"{row}__{c}"]) for c in columns) + " |")
     m = result["machine"]
-    lines += ["", f"Total wall time {result['wall_seconds'] / 60:.1f} min with {result['workers']} worker(s); "
+    timing = ("Assembled from the finished runs (--report-only); " if result["report_only"] else
+              f"Total wall time {result['wall_seconds'] / 60:.1f} min with {result['workers']} worker(s); ")
+    lines += ["", timing +
               f"sum of training times {np.nansum(list(per_run.values())) / 60:.1f} min. Machine: {m['cpu']}, {m['cores']} cores, "
               f"OPENBLAS_NUM_THREADS={m['openblas_threads']}.", ""]
     return "\n".join(lines)

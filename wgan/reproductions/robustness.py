@@ -135,7 +135,9 @@ def _plot(gan, wgan_gp, ceiling, thresholds, path: Path) -> None:
 def robustness(out_dir: Path, quick: bool = False, trials: int | None = None, full: bool = False,
                steps: int | None = None, workers: int | None = None, scheduler: str | None = None,
                seed: int = 0, report_only: bool = False) -> dict:
-    """Draw `trials` architectures, train each with GAN and WGAN-GP (a sweep in OUT/sweep), and write
+    """WGAN-GP's robustness table: random architectures, each trained with GAN and WGAN-GP, scored.
+
+    Draws `trials` architectures, trains each with both methods (a sweep in OUT/sweep) and writes
     OUT/robustness.md (the table), OUT/robustness.json and OUT/robustness.png (score distributions).
 
     Default: `DEFAULT_TRIALS` architectures from `LOCAL_SPACE` for `DEFAULT_STEPS` generator iterations;

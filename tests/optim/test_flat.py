@@ -293,3 +293,31 @@ def test_on_the_device_a_step_launches_a_few_kernels_per_buffer_and_never_syncs(
     n_params = 8
     assert launches[True] <= 32  # one buffer: ~10-25 for the step, 1 zeroing, 1 clamp
     assert launches[False] >= n_params * (launches[True] - 2) / 2
+
+
+@pytest.mark.cuda
+def test_moving_a_trained_module_to_the_device_moves_its_buffer_and_optimizer_state(monkeypatch):
+    nets = [nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1)) for _ in range(2)]
+    nets[1].load_state_dict(nets[0].state_dict())
+    opts = [optim.Adam(n.parameters(), lr=0.01, amsgrad=True) for n in nets]
+    x = minigrad.randn(8, 3)
+
+    def step(net, opt):
+        opt.zero_grad()
+        net(x.to(net[0].weight.device)).pow(2).mean().backward()
+        opt.step()
+
+    for _ in range(2):
+        for net, opt in zip(nets, opts):
+            step(net, opt)
+    nets[0].to("cuda")
+    buffer = buffer_of(nets[0][0].weight)
+    assert buffer.data.__class__ is not np.ndarray and all(p.device == "cuda" for p in nets[0].parameters())
+    calls = count_per_parameter_updates(monkeypatch)
+    for _ in range(3):
+        for net, opt in zip(nets, opts):
+            step(net, opt)
+    assert calls == []
+    assert all(v.__class__ is not np.ndarray for s in opts[0].state.values() for v in s.values())
+    for a, b in zip(nets[0].parameters(), nets[1].parameters()):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-7)

@@ -132,7 +132,7 @@ def optimizer_run(name: str, captured: bool, steps: int = 8):
     gen = Philox(11, device="cuda")
 
     def step():
-        x = minigrad.Tensor._make(gen.standard_normal((32, 4), np.float32), False)
+        x = minigrad.as_tensor(gen.standard_normal((32, 4), np.float32))
         loss = ((net(x) - 1) ** 2).mean()
         opt.zero_grad()
         loss.backward()
@@ -170,7 +170,7 @@ class CapturedWorkload:
         cp = mg.backend.xp_for("cuda")
         self.sets = [tuple(cp.asarray(a) for a in w._arrays()) for _ in range(8)]
         shapes = self.sets[0]
-        self.inputs = [[mg.Tensor._make(cp.empty_like(a), False) for a in shapes] for _ in range(w.n_critic + 1)]
+        self.inputs = [[mg.as_tensor(cp.empty_like(a)) for a in shapes] for _ in range(w.n_critic + 1)]
         self.k = 0
         original = w._arrays
         feed = iter(())
@@ -206,7 +206,7 @@ class CapturedWorkload:
             source = self.sets[self.k % 8]
             self.k += 1
             for t, a in zip(slot, source):
-                t.data[...] = a
+                t.copy_(a)
         self.graph()
 
 

@@ -25,8 +25,8 @@ import minigrad
 from minigrad import Tensor, nn
 
 __all__ = ["NONLINEARITIES", "NORMS", "IMAGE_SIZES", "nonlinearity", "width_factor", "norm_layer", "ShiftedSoftplus",
-           "GatedUnit", "SelfGatedUnit", "BottleneckBlock", "ResNetGenerator", "ResNetCritic", "max_halvings", "resnet_blocks",
-           "MAX_RESNET_DEPTH"]
+           "GatedUnit", "SelfGatedUnit", "BottleneckBlock", "ResNetGenerator", "ResNetCritic", "max_halvings",
+           "resnet_blocks", "MAX_RESNET_DEPTH"]
 
 NONLINEARITIES = ("relu", "leaky_relu", "softplus", "shifted_softplus", "tanh", "gated")
 NORMS = ("batchnorm", "layernorm", "none")

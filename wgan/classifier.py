@@ -125,7 +125,7 @@ class DigitClassifier:
         np.savez_compressed(path, **arrays)
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "DigitClassifier":
+    def load(cls, path: str | os.PathLike) -> DigitClassifier:
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"DigitClassifier: weights file {path} does not exist (train it with "
@@ -137,6 +137,6 @@ class DigitClassifier:
         return clf
 
     @classmethod
-    def pretrained(cls) -> "DigitClassifier":
+    def pretrained(cls) -> DigitClassifier:
         """The classifier shipped with the package (``wgan/assets/digit_classifier.npz``)."""
         return cls.load(ASSET_PATH)

@@ -141,7 +141,8 @@ def build_parser(extra_algorithm=None) -> argparse.ArgumentParser:
     train.add_argument("--betas", type=float, nargs=2, metavar=("B1", "B2"), default=None, help="Adam betas")
     for flag, field, text in (("--g-constant-filters", "g_constant_filters",
                                "the same filter count in every generator layer"),
-                              ("--d-constant-filters", "d_constant_filters", "the same filter count in every critic layer"),
+                              ("--d-constant-filters", "d_constant_filters",
+                               "the same filter count in every critic layer"),
                               ("--allow-batchnorm-critic", "allow_batchnorm_critic",
                                "let a penalised critic use batch norm (warns; the paper advises against it)")):
         train.add_argument(flag, dest=field, action="store_true", default=None, help=text)

@@ -47,7 +47,8 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 #: The defaults under every algorithm's own (what an algorithm that declares nothing trains with).
 _GENERIC_DEFAULTS: dict[str, Any] = dict(
-    optimizer="adam", lr_g=1e-4, lr_d=1e-4, batch_size=64, n_critic=1, model="auto", width=512, depth=3, activation="relu", init="auto", base_filters=64, g_batchnorm=True,
+    optimizer="adam", lr_g=1e-4, lr_d=1e-4, batch_size=64, n_critic=1, model="auto", width=512, depth=3,
+    activation="relu", init="auto", base_filters=64, g_batchnorm=True,
     critic_norm="none", betas=(0.5, 0.9), rmsprop_alpha=0.99, rmsprop_eps=1e-8, critic_schedule="constant",
     lr_decay="none", g_constant_filters=False, d_constant_filters=False, allow_batchnorm_critic=False,
     **SHARED_FIELDS,
@@ -152,7 +153,7 @@ class TrainConfig:
         """The `wgan.algorithms.Algorithm` subclass ``algorithm`` names (ConfigError if none)."""
         return get_algorithm(self.algorithm, self.algorithm_path)
 
-    def resolve(self, sample_ndim: int | None = None) -> "TrainConfig":
+    def resolve(self, sample_ndim: int | None = None) -> TrainConfig:
         """A copy with every ``None`` filled from the algorithm/preset defaults, validated.
 
         `sample_ndim` (1 for 2-D points, 3 for images) picks ``model="auto"`` and the
@@ -266,7 +267,7 @@ class TrainConfig:
         return json.dumps(self.to_dict(), indent=indent, sort_keys=True)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "TrainConfig":
+    def from_dict(cls, data: dict) -> TrainConfig:
         names = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - names)
         if unknown:
@@ -277,7 +278,7 @@ class TrainConfig:
         return cls(**data)
 
     @classmethod
-    def from_json(cls, text: str) -> "TrainConfig":
+    def from_json(cls, text: str) -> TrainConfig:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -291,7 +292,7 @@ class TrainConfig:
             f.write(self.to_json() + "\n")
 
     @classmethod
-    def load(cls, path) -> "TrainConfig":
+    def load(cls, path) -> TrainConfig:
         with open(path) as f:
             return cls.from_json(f.read())
 

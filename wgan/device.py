@@ -21,10 +21,12 @@ unchanged.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
+import minigrad
 from minigrad import Tensor, backend
 from minigrad.philox import Philox
 from wgan.data.base import ArrayDataset, Dataset
@@ -106,7 +108,7 @@ def device_sampler(dataset: Dataset, device: str, noise: DeviceNoise,
 def as_device_tensor(array, device: str) -> Tensor:
     """A device array wrapped as a constant Tensor without a copy (a host array is copied)."""
     if backend.device_of(array) == device:
-        return Tensor._make(array, False)
+        return minigrad.as_tensor(array)
     return Tensor(array, device=device)
 
 

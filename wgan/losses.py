@@ -15,7 +15,7 @@ gan        E[softplus(-D(x))] + E[softplus(D(G(z)))]  (BCE)        E[softplus(-D
 from __future__ import annotations
 
 import warnings
-from typing import Callable
+from collections.abc import Callable
 
 import minigrad
 from minigrad import Tensor
@@ -69,7 +69,7 @@ def generator_loss(kind: str, d_fake: Tensor) -> Tensor:
 def input_leaf(x: Tensor) -> Tensor:
     """A new leaf holding x's values that requires grad: the point a penalty differentiates D at
     (the batch it came from stays a constant, as in the papers)."""
-    return Tensor._make(x.data, False).requires_grad_(True)
+    return x.detach().requires_grad_(True)
 
 
 def interpolate(real: Tensor, fake: Tensor, eps: Tensor) -> Tensor:
@@ -83,8 +83,9 @@ def interpolate(real: Tensor, fake: Tensor, eps: Tensor) -> Tensor:
                          f"for a batch of shape {real.shape}")
     if real.shape != fake.shape:
         raise ValueError(f"interpolate: real {real.shape} and fake {fake.shape} batches differ in shape")
-    x = eps.data * real.data + (1.0 - eps.data) * fake.data
-    return Tensor._make(x.astype(real.dtype, copy=False), False).requires_grad_(True)
+    with minigrad.no_grad():
+        x = (eps * real + (1.0 - eps) * fake).to(dtype=real.dtype)
+    return x.requires_grad_(True)
 
 
 def input_gradient(critic: Callable[[Tensor], Tensor], x: Tensor) -> tuple[Tensor, Tensor]:
@@ -92,7 +93,7 @@ def input_gradient(critic: Callable[[Tensor], Tensor], x: Tensor) -> tuple[Tenso
     x.shape, taken with ``create_graph=True`` so that a penalty on it is differentiable in the
     critic's weights. `x` must be a leaf that requires grad (`input_leaf`, `interpolate`)."""
     out = critic(x)
-    ones = Tensor._make(minigrad.backend.array_module(out.data).ones(out.shape, out.dtype), False)
+    ones = minigrad.ones_like(out)
     (g,) = minigrad.grad(out, x, grad_outputs=ones, create_graph=True)
     return out, g
 

@@ -291,5 +291,6 @@ def real_halves_check(images: np.ndarray, seed: int = 0, splits: int = 10) -> di
     return {"images_a": n, "images_b": half, **{k: got[k] for k in SCORE_KEYS + ("fid",)},
             **{f"{k}_real": v for k, v in scorer.ceiling.items()},
             "kid_within_one_std": bool(abs(got["kid"]) <= got["kid_std"]),
-            "classifier_score_at_ceiling": bool(abs(got["classifier_score"] - scorer.ceiling["classifier_score"])
-                                                <= got["classifier_score_std"] + scorer.ceiling["classifier_score_std"])}
+            "classifier_score_at_ceiling": bool(
+                abs(got["classifier_score"] - scorer.ceiling["classifier_score"])
+                <= got["classifier_score_std"] + scorer.ceiling["classifier_score_std"])}

@@ -30,7 +30,7 @@ import threading
 import time
 import warnings
 from pathlib import Path
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -140,7 +140,7 @@ class Trainer:
 
     def _tensor(self, array) -> Tensor:
         if self.device == "cpu":
-            return Tensor._make(array, False)
+            return minigrad.as_tensor(array)
         return as_device_tensor(array, self.device)
 
     def sample_noise(self, n: int, rng: np.random.Generator | None = None) -> np.ndarray:
@@ -264,7 +264,7 @@ class Trainer:
             self._graph_inputs = [xp.zeros(shape, np.float32) for _ in range(self.config.n_critic)]
 
         def iteration() -> dict:
-            return {k: v if isinstance(v, Tensor) else Tensor._make(v, False) for k, v in self._iteration().items()}
+            return {k: v if isinstance(v, Tensor) else minigrad.as_tensor(v) for k, v in self._iteration().items()}
 
         graphed = minigrad.cuda.graphed(iteration, warmup=2, device=self.device)
         self._graph = lambda: {k: t.data for k, t in graphed().items()}
@@ -394,7 +394,7 @@ class Trainer:
 
     @classmethod
     def resume(cls, run_dir, dataset=None, callbacks: Iterable = (), progress: bool = False,
-               steps: int | None = None, cuda_graph: bool | None = None) -> "Trainer":
+               steps: int | None = None, cuda_graph: bool | None = None) -> Trainer:
         """A Trainer continuing the run in `run_dir` from its checkpoint (optionally to a new `steps`).
 
         The run's logged rows after the checkpoint's step are dropped, so the metrics files
@@ -412,7 +412,7 @@ class Trainer:
         return trainer
 
     @classmethod
-    def from_checkpoint(cls, path, dataset=None) -> "Trainer":
+    def from_checkpoint(cls, path, dataset=None) -> Trainer:
         """A Trainer holding a checkpoint's state (a run folder or .npz), writing nothing: for sampling
         and evaluation."""
         ckpt = load_checkpoint(path)

@@ -5,7 +5,8 @@ Every check raises ``ConfigError`` whose message starts with the name of the fie
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 
 class ConfigError(ValueError):

@@ -6,7 +6,7 @@ data coordinates, images are ``(C, H, W)`` in [-1, 1].
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

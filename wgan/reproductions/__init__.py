@@ -14,7 +14,7 @@ Each function ``fn(out_dir, quick=False, ...)`` writes its figure(s) and a JSON 
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from wgan.reproductions.architectures import architectures
 from wgan.reproductions.correlation import correlation

@@ -29,7 +29,8 @@ WGAN-clip falls below 50% in at least one row.
 
 Every cell is an ordinary run folder under ``out_dir/runs/<row>__<column>`` with a checkpoint every
 ``checkpoint_every`` steps: an interrupted reproduction continues where it stopped (finished cells are
-read back, unfinished ones resumed), and one rerun with a larger ``steps`` extends every cell. ``workers > 1`` trains that many cells at once in subprocesses.
+read back, unfinished ones resumed), and one rerun with a larger ``steps`` extends every cell. ``workers > 1``
+trains that many cells at once in subprocesses.
 Output: ``architectures.png`` (a grid of sample grids with each cell's score), ``architectures.md``
 (the table, the budget, the command, the machine and the verdict) and ``architectures.json``.
 """
@@ -203,7 +204,8 @@ def architectures(out_dir: Path, quick: bool = False, steps: int | None = None, 
         raise ValueError(f"architectures: no finished cell under {out_dir / 'runs'} to report")
     real = float(max(scored))
     verdict = _verdict(cells, rows, columns, real)
-    result = {"dataset": dataset, "steps": steps, "columns_left_out": unavailable, "report_only": report_only, "resnet_steps": resnet_steps, "quick": quick, "workers": workers,
+    result = {"dataset": dataset, "steps": steps, "columns_left_out": unavailable, "report_only": report_only,
+              "resnet_steps": resnet_steps, "quick": quick, "workers": workers,
               "real_classifier_score": real, "wall_seconds": elapsed, "verdict": verdict,
               "machine": _machine(), "cells": {f"{r}__{c}": cells[(r, c)] for r, c in configs}}
     (out_dir / "architectures.json").write_text(json.dumps(result, indent=2) + "\n")
@@ -341,6 +343,7 @@ def _markdown(result: dict, rows: list, columns: list) -> str:
     timing = ("Assembled from the finished runs (--report-only); " if result["report_only"] else
               f"Total wall time {result['wall_seconds'] / 60:.1f} min with {result['workers']} worker(s); ")
     lines += ["", timing +
-              f"sum of training times {np.nansum(list(per_run.values())) / 60:.1f} min. Machine: {m['cpu']}, {m['cores']} cores, "
+              f"sum of training times {np.nansum(list(per_run.values())) / 60:.1f} min. "
+              f"Machine: {m['cpu']}, {m['cores']} cores, "
               f"OPENBLAS_NUM_THREADS={m['openblas_threads']}.", ""]
     return "\n".join(lines)

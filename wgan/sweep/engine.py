@@ -79,8 +79,8 @@ class TrialWorkerSetup(WorkerPlugin):
         import ot  # noqa: F401 - import costs paid at start-up, not by the first trial
 
         import minigrad
-        import wgan.metrics  # noqa: F401
-        import wgan.plots  # noqa: F401
+        import wgan.metrics
+        import wgan.plots
         import wgan.train  # noqa: F401
 
         minigrad.set_num_threads(1)
@@ -226,7 +226,7 @@ def _run_pending(client, sweep_dir: Path, spec: SweepSpec, trials: list[Trial], 
             trial = futures[future]
             try:
                 result = future.result()
-            except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker: record it, keep going
+            except Exception as exc:
                 result = _lost_result(trial, exc)
             results[trial.index] = result
             failed += result["status"] != "ok"

@@ -241,7 +241,7 @@ class SweepSpec:
         for module in self.imports:
             try:
                 importlib.import_module(module)
-            except Exception as exc:  # noqa: BLE001 - any import failure is the spec's error
+            except Exception as exc:
                 raise SpecError(f"imports: cannot import {module!r} ({type(exc).__name__}: {exc})") from None
         _resolve(self.base, "base")
         for i, config in enumerate(self.configs):

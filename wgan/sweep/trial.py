@@ -125,7 +125,7 @@ def run_trial(sweep_dir: str, trial: dict, imports: Sequence[str] = (), retry_fa
                 trainer = Trainer(TrainConfig.from_dict(dict(spec_trial.config, out_dir=str(run_dir))))
             history = trainer.fit()
             result["metrics"] = final_metrics(history)
-        except Exception as exc:  # noqa: BLE001 - every failure is the trial's result, never the sweep's
+        except Exception as exc:
             result["status"] = "failed"
             result["error"] = f"{type(exc).__name__}: {exc}"
         if trainer is not None:

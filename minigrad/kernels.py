@@ -36,7 +36,8 @@ class Kernel:
 
 RELU_WITH_MASK = Kernel("minigrad_relu_mask", "T z", "T y, bool mask", "mask = z > 0; y = mask ? z : (T)0")
 
-#: m <- lerp(m, g, 1 - beta1) (rounded as torch.lerp_: from g's side from weight 0.5 on); v <- beta2 v + (1 - beta2) g²; x <- x + m / (sqrt(v) / sqrt_scale + eps_scaled)
+#: m <- lerp(m, g, 1 - beta1) (rounded as torch.lerp_: from g's side from weight 0.5 on);
+#: v <- beta2 v + (1 - beta2) g²; x <- x + m / (sqrt(v) / sqrt_scale + eps_scaled)
 ADAM = Kernel("minigrad_adam", "T g, T one_minus_beta1, T beta2, T sqrt_scale, T eps_scaled", "T x, T m, T v",
               "m = one_minus_beta1 >= 0.5 ? g - (g - m) * (1 - one_minus_beta1) : m + one_minus_beta1 * (g - m); "
               "v = v * beta2 + g * g * (1 - beta2); "

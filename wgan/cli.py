@@ -71,6 +71,10 @@ _FIELDS = [
     ("eval_every", int, "evaluate every k steps and at the end (0: never)"),
     ("eval_samples", int, "samples per evaluation"),
     ("checkpoint_every", int, "checkpoint every k steps"),
+    ("ema_decay", float, "average the generator's weights with this decay (e.g. 0.999; 0: off); sampling, "
+                         "evaluation and figures use the average"),
+    ("heldout_size", int, "log the critic's estimate on a fixed held-out real batch of this size (0: off)"),
+    ("heldout_every", int, "held-out estimate every k steps (and at evaluations)"),
 ]
 _BASE_FIELDS = ("dataset", "algorithm", "preset")
 #: `reproduce` flags (passed to the reproduction's function when given) -> the reproductions that take them.
@@ -79,7 +83,8 @@ _REPRODUCE_OPTIONS = {"steps": ("architectures", "robustness"), "resnet_steps": 
                       "report_only": ("architectures", "robustness"), "trials": ("robustness",),
                       "full": ("robustness",), "scheduler": ("robustness",)}
 #: Config fields set by flags outside `_FIELDS` (nargs or store_true/false).
-_FLAG_FIELDS = ("betas", "g_batchnorm", "g_constant_filters", "d_constant_filters", "allow_batchnorm_critic")
+_FLAG_FIELDS = ("betas", "g_batchnorm", "g_constant_filters", "d_constant_filters", "allow_batchnorm_critic",
+                "eval_raw")
 _OPTION_DEST = "algorithm_option_"
 
 
@@ -148,6 +153,8 @@ def build_parser(extra_algorithm=None) -> argparse.ArgumentParser:
         train.add_argument(flag, dest=field, action="store_true", default=None, help=text)
     train.add_argument("--no-g-batchnorm", dest="g_batchnorm", action="store_false", default=None,
                        help="no batch norm in the DCGAN generator")
+    train.add_argument("--eval-raw", dest="eval_raw", action="store_true", default=None,
+                       help="with --ema-decay, also score the trained (raw) generator (keys raw_*)")
     train.add_argument("--config", type=Path, help="a config.json to start from")
     train.add_argument("--out", type=Path, help="run folder (default runs/<dataset>-<algorithm>-<time>)")
     train.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue the run in RUN_DIR")
@@ -166,10 +173,12 @@ def build_parser(extra_algorithm=None) -> argparse.ArgumentParser:
     sample.add_argument("-n", type=int, default=64, help="number of samples")
     sample.add_argument("--out", type=Path, required=True, help="output file (.png or .npy)")
     sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--raw", action="store_true", help="the trained generator, not its average (ema_decay)")
 
     evaluate = sub.add_parser("eval", help="ground-truth metrics of a checkpoint (printed as JSON)")
     evaluate.add_argument("checkpoint", type=Path, help="a run folder or a checkpoint .npz")
     evaluate.add_argument("-n", type=int, default=None, help="samples (default: the config's eval_samples)")
+    evaluate.add_argument("--raw", action="store_true", help="score the trained generator, not its average")
 
     plot = sub.add_parser("plot", help="re-plot a run folder's metrics")
     plot.add_argument("run_dir", type=Path)
@@ -294,7 +303,7 @@ def _sample(args, parser) -> int:
     suffix = args.out.suffix.lower()
     if suffix not in (".png", ".npy"):
         parser.error(f"--out: {args.out} must end in .png or .npy")
-    samples = trainer.sample(args.n, np.random.default_rng(args.seed))
+    samples = trainer.sample(args.n, np.random.default_rng(args.seed), raw=args.raw)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".npy":
         np.save(args.out, samples)
@@ -312,7 +321,7 @@ def _sample(args, parser) -> int:
 
 def _eval(args, parser) -> int:
     trainer = _load(args.checkpoint, parser)
-    metrics = trainer.evaluate(args.n)
+    metrics = trainer.evaluate(args.n, raw=args.raw)
     print(json.dumps({"step": trainer.step, **{k: (v.item() if hasattr(v, "item") else v)
                                                for k, v in metrics.items()}}))
     return 0

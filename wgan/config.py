@@ -65,6 +65,13 @@ class TrainConfig:
     ``checkpoint_every`` (steps; 0 disables), ``eval_samples`` (samples per evaluation:
     2,500 for 2-D data as VEEGAN/PacGAN), ``plot_every`` (figures at every k-th evaluation).
 
+    Training aids: ``ema_decay`` (beta of an exponential moving average of the generator's
+    weights, Yazıcı et al. 2019, e.g. 0.999; 0 disables): sampling, evaluation and figures then use
+    the averaged generator, and ``eval_raw`` also scores the trained one (keys ``raw_*``).
+    ``heldout_size`` (0 disables): a fixed held-out real batch (a split removed from a finite
+    dataset's training data; a fixed draw from a sampler or mixture) and fixed noise, on which the
+    critic's estimate ``w_estimate_heldout`` is logged every ``heldout_every`` steps and at evaluations.
+
     Algorithm: ``algorithm`` (a built-in name of ALGORITHMS, a name registered with
     `wgan.algorithms.register`, or an import path "module:Class"), ``preset`` (None or "toy"),
     ``loss`` (the choices the algorithm accepts), ``n_critic``, ``critic_schedule`` ("constant" or
@@ -144,6 +151,10 @@ class TrainConfig:
     eval_samples: int | None = None
     plot_every: int = 1
     checkpoint_every: int = 1000
+    ema_decay: float = 0.0
+    eval_raw: bool = False
+    heldout_size: int = 0
+    heldout_every: int = 100
     dataset_options: dict = field(default_factory=dict)
     algorithm_options: dict = field(default_factory=dict)
     algorithm_path: str | None = None
@@ -241,6 +252,13 @@ class TrainConfig:
         for name in ("g_batchnorm", "g_constant_filters", "d_constant_filters", "allow_batchnorm_critic"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name}: expected a bool, got {getattr(self, name)!r}")
+        check_float("ema_decay", self.ema_decay, positive=False)
+        if not self.ema_decay < 1.0:
+            raise ConfigError(f"ema_decay: must lie in [0, 1) (0: off), got {self.ema_decay}")
+        if not isinstance(self.eval_raw, bool):
+            raise ConfigError(f"eval_raw: expected a bool, got {self.eval_raw!r}")
+        check_int("heldout_size", self.heldout_size, minimum=0)
+        check_int("heldout_every", self.heldout_every, minimum=1)
         if not isinstance(self.dataset_options, dict):
             raise ConfigError(f"dataset_options: expected a dict, got {type(self.dataset_options).__name__}")
         declared = {opt.name for opt in algorithm.options}

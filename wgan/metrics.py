@@ -166,25 +166,25 @@ def evaluate_images(generated: np.ndarray, real: np.ndarray, classifier: DigitCl
 # ----------------------------------------------------------------------------------------------- by dataset kind
 @dataclass(frozen=True)
 class KindMetrics:
-    """The metrics of one dataset kind: ``evaluate(trainer, n, rng) -> dict`` (the trainer gives
-    ``sample(n, rng)``, ``dataset`` and, for images, ``image_scorer(n)``) and ``plot_keys``,
+    """The metrics of one dataset kind: ``evaluate(trainer, n, rng, raw) -> dict`` (the trainer gives
+    ``sample(n, rng, raw=raw)``, ``dataset`` and, for images, ``image_scorer(n)``) and ``plot_keys``,
     the logged keys ``metrics.png`` shows (those a run logs, in this order)."""
 
     evaluate: Callable[..., dict]
     plot_keys: tuple[str, ...]
 
 
-def _evaluate_points(trainer, n: int, rng: np.random.Generator) -> dict:
-    return evaluate_2d(trainer.sample(n, rng), trainer.dataset, rng, n=n)
+def _evaluate_points(trainer, n: int, rng: np.random.Generator, raw: bool) -> dict:
+    return evaluate_2d(trainer.sample(n, rng, raw=raw), trainer.dataset, rng, n=n)
 
 
-def _evaluate_image_set(trainer, n: int, rng: np.random.Generator) -> dict:
+def _evaluate_image_set(trainer, n: int, rng: np.random.Generator, raw: bool) -> dict:
     """The digit-classifier scores of `wgan.scores` with their real-data ceilings, or {} where they do not
     apply (the trainer logs why)."""
     scorer = trainer.image_scorer(n)
     if scorer is None:
         return {}
-    row = scorer.score(trainer.sample(n, rng))
+    row = scorer.score(trainer.sample(n, rng, raw=raw))
     row.update({f"{key}_real": scorer.ceiling[key] for key in ("classifier_score", "kid", "fid")})
     return row
 
@@ -196,12 +196,13 @@ METRICS_BY_KIND: dict[str, KindMetrics] = {
 }
 
 
-def evaluate(trainer, n: int, rng: np.random.Generator) -> dict:
-    """The ground-truth metrics of `n` samples of the trainer's generator, chosen by its dataset's kind."""
+def evaluate(trainer, n: int, rng: np.random.Generator, raw: bool = False) -> dict:
+    """The ground-truth metrics of `n` samples of the trainer's generator (`raw`: the trained one, not its
+    average), chosen by its dataset's kind."""
     kind = trainer.dataset.kind
     if kind not in METRICS_BY_KIND:
         raise ValueError(f"evaluate: no metrics for datasets of kind {kind!r} (known: {', '.join(METRICS_BY_KIND)})")
-    return METRICS_BY_KIND[kind].evaluate(trainer, n, rng)
+    return METRICS_BY_KIND[kind].evaluate(trainer, n, rng, raw)
 def plot_keys(rows: Sequence[dict], kind: str | None = None) -> list[str]:
     """The default series of ``metrics.png``: the plot keys of dataset `kind` that `rows` log, in order
     (without `kind`: of the kind whose keys the rows log most)."""

@@ -229,6 +229,61 @@ class DCGANCritic(nn.Module):
         return minigrad.reshape(self.net(x), (x.shape[0],))
 
 
+class MLPAutoencoderCritic(nn.Module):
+    """An autoencoder critic whose score is its reconstruction energy (EBGAN): samples, flattened ->
+    MLP encoder (`depth` hidden layers of `width`) -> code (B, code_dim) -> MLP decoder -> reconstruction.
+
+    ``forward(x)`` returns the per-sample energy mean_j (Dec(Enc(x))_j - x_j)^2, shape (B,);
+    ``energy_and_code(x)`` returns it with the code (for EBGAN's pulling-away term).
+    """
+
+    def __init__(self, sample_shape: tuple = (2,), code_dim: int = 1, width: int = 512, depth: int = 3,
+                 activation: str = "relu", init: str = "toy"):
+        super().__init__()
+        self.sample_shape = tuple(sample_shape)
+        features = math.prod(self.sample_shape)
+        self.encoder = _mlp(features, code_dim, width, depth, activation)
+        self.decoder = _mlp(code_dim, features, width, depth, activation)
+        _apply_init(self.encoder, init)
+        _apply_init(self.decoder, init)
+
+    def energy_and_code(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        flat = x if x.ndim == 2 else minigrad.reshape(x, (x.shape[0], -1))
+        code = self.encoder(flat)
+        diff = self.decoder(code) - flat
+        return minigrad.mean(diff * diff, axis=1), code
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.energy_and_code(x)[0]
+
+
+class DCGANAutoencoderCritic(nn.Module):
+    """The DCGAN critic family as an autoencoder (EBGAN): the `DCGANCritic` conv stack with a Linear to a
+    code (B, code_dim), and a `DCGANGenerator`-shaped decoder (no batch norm) back to the image.
+
+    ``forward(x)`` returns the per-sample energy, the mean squared reconstruction error over (C, H, W);
+    ``energy_and_code(x)`` returns it with the code.
+    """
+
+    def __init__(self, sample_shape: tuple = (1, 32, 32), code_dim: int = 64, base_filters: int = 64,
+                 norm: str = "none", init: str = "dcgan"):
+        super().__init__()
+        self.sample_shape = tuple(sample_shape)
+        conv = DCGANCritic(sample_shape, base_filters, norm, init).net
+        features = conv[-1].in_features
+        self.encoder = nn.Sequential(*list(conv)[:-1], nn.Linear(features, code_dim))
+        self.decoder = DCGANGenerator(code_dim, sample_shape, base_filters, batchnorm=False, init=init).net
+        _apply_init(self.encoder, init)
+
+    def energy_and_code(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        code = self.encoder(x)
+        diff = self.decoder(code) - x
+        return minigrad.mean(diff * diff, axis=(1, 2, 3)), code
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.energy_and_code(x)[0]
+
+
 def apply_spectral_norm(module: nn.Module) -> nn.Module:
     """Spectral-normalise the weight of every Linear, Conv2d and ConvTranspose2d inside `module`."""
     for m in list(module.modules()):

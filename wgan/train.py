@@ -41,6 +41,7 @@ from wgan.algorithms.base import TERM_NAMES, Algorithm, Objective
 from wgan.device import DeviceNoise, DeviceStats, as_device_tensor, device_sampler, w_estimate_on_device
 from wgan.checkpoint import load_checkpoint, save_checkpoint
 from wgan.config import TrainConfig
+from wgan.ema import ExponentialMovingAverage
 from wgan.models import build_models
 from wgan.run_folder import read_metrics
 
@@ -75,9 +76,11 @@ class Trainer:
     `wgan.data.from_sampler(fn, sample_shape)`), a spec string, or an array of samples.
     ``callbacks`` are objects with any of ``on_fit_start(trainer)``, ``on_step(trainer, step,
     metrics)``, ``on_eval(trainer, step, metrics)``, ``on_fit_end(trainer)``; a plain function
-    is called as ``on_step``. Attributes: ``config`` (resolved), ``dataset``, ``algorithm`` (the
-    config's `wgan.algorithms.Algorithm`), ``generator``, ``critic``, ``opt_g``, ``opt_d``, ``step``
-    (completed generator iterations), ``rng``,
+    is called as ``on_step``. Attributes: ``config`` (resolved), ``dataset`` (without the held-out
+    split, if any), ``algorithm`` (the config's `wgan.algorithms.Algorithm`), ``generator`` (the
+    trained weights), ``ema`` (`wgan.ema.ExponentialMovingAverage` of them, with ``ema_decay``; else
+    None), ``critic``, ``opt_g``, ``opt_d``, ``step`` (completed generator iterations), ``rng``,
+    ``heldout`` and ``heldout_z`` (the fixed real batch and noise of ``heldout_size``; else None),
     ``history`` (the logged rows).
 
     ``cuda_graph``: on a device, capture one iteration into a CUDA graph (`minigrad.cuda.graphed`, after
@@ -101,6 +104,10 @@ class Trainer:
         self.dataset = resolve_dataset(dataset, probe)
         self.config = config.resolve(sample_ndim=len(self.dataset.sample_shape))
         cfg = self.config
+        self.heldout: np.ndarray | None = None
+        if cfg.heldout_size:
+            self.dataset, self.heldout = self.dataset.heldout_split(cfg.heldout_size,
+                                                                    np.random.default_rng([cfg.seed, 5]))
         self.device = minigrad.backend.normalize_device(cfg.device)
         self.callbacks = list(callbacks)
         self.progress = progress
@@ -110,6 +117,9 @@ class Trainer:
         self.generator, self.critic = build_models(cfg, self.dataset.sample_shape, self.algorithm)
         self.generator.to(self.device)
         self.critic.to(self.device)
+        self.ema = ExponentialMovingAverage(self.generator, cfg.ema_decay) if cfg.ema_decay > 0 else None
+        if self.heldout is not None:
+            self.heldout_z = self.sample_noise(cfg.heldout_size, np.random.default_rng([cfg.seed, 6]))
         self._g_params = list(self.generator.parameters())
         self._d_params = list(self.critic.parameters())
         self.opt_g = make_optimizer(cfg, self._g_params, cfg.lr_g)
@@ -197,6 +207,8 @@ class Trainer:
         objective = self.algorithm.generator_objective(self.critic, self.generator(self._tensor(z)))
         stats = self._read_logs(objective)
         self._update(objective, self._g_params, self.opt_g)
+        if self.ema is not None:
+            self.ema.update(self.generator)
         return stats
 
     def _set_learning_rates(self) -> None:
@@ -276,18 +288,30 @@ class Trainer:
         return self._device_stats.read() if self.on_device else {}
 
     # ------------------------------------------------------------------ sampling and evaluation
-    def sample(self, n: int, rng: np.random.Generator | None = None, batch: int = 1000) -> np.ndarray:
-        """n generated samples as a float32 numpy array, with G in eval mode and no graph."""
-        rng = rng or np.random.default_rng([self.config.seed, 1, self.step])
-        was_training = self.generator.training
-        self.generator.eval()
+    def sampling_generator(self, raw: bool = False):
+        """The generator sampling and evaluation use: the averaged one when ``ema_decay`` is on (unless
+        `raw`), else the trained one."""
+        return self.generator if raw or self.ema is None else self.ema.module
+
+    def generate(self, z: np.ndarray, raw: bool = False, batch: int = 1000) -> np.ndarray:
+        """G(z) for noise z (numpy), as float32 numpy, with G in eval mode and no graph."""
+        generator = self.sampling_generator(raw)
+        was_training = generator.training
+        generator.eval()
         try:
             with minigrad.no_grad():
-                chunks = [self.generator(self._tensor(self.sample_noise(min(batch, n - i), rng))).numpy()
-                          for i in range(0, n, batch)]
+                chunks = [generator(self._tensor(np.ascontiguousarray(z[i:i + batch]))).numpy()
+                          for i in range(0, len(z), batch)]
         finally:
-            self.generator.train(was_training)
+            generator.train(was_training)
         return np.concatenate(chunks, axis=0)
+
+    def sample(self, n: int, rng: np.random.Generator | None = None, batch: int = 1000,
+               raw: bool = False) -> np.ndarray:
+        """n generated samples as a float32 numpy array (the averaged generator with EMA, unless `raw`)."""
+        rng = rng or np.random.default_rng([self.config.seed, 1, self.step])
+        z = np.concatenate([self.sample_noise(min(batch, n - i), rng) for i in range(0, n, batch)], axis=0)
+        return self.generate(z, raw=raw, batch=batch)
 
     def critic_values(self, x: np.ndarray, batch: int = 4096) -> np.ndarray:
         """The critic's scores of samples x (numpy), with D in eval mode and no graph."""
@@ -301,17 +325,19 @@ class Trainer:
             self.critic.train(was_training)
         return np.concatenate(out)
 
-    def evaluate(self, n: int | None = None) -> dict:
-        """Ground-truth metrics of the current generator, chosen by the dataset's kind
-        (`wgan.metrics.METRICS_BY_KIND`): exact W1 and mode stats for 2-D data (`wgan.metrics`); for digit
-        images the classifier score, KID (each with its std) and FD in the digit classifier's features (key
-        "fid"), the class spread, and the real data's own values as ceilings (``classifier_score_real``,
-        ``kid_real``, ``fid_real``; `wgan.scores`). Other image data: none (the log says why)."""
+    def evaluate(self, n: int | None = None, raw: bool = False) -> dict:
+        """Ground-truth metrics of the current generator (the averaged one with EMA, unless `raw`), chosen
+        by the dataset's kind (`wgan.metrics.METRICS_BY_KIND`): exact W1 and mode stats for 2-D data
+        (`wgan.metrics`); for digit images the classifier score, KID (each with its std) and FD in the digit
+        classifier's features (key "fid"), the class spread, and the real data's own values as ceilings
+        (``classifier_score_real``, ``kid_real``, ``fid_real``; `wgan.scores`). Other image data: none (the
+        log says why). The raw and averaged generators of one step are scored on the same noise and the
+        same real samples."""
         from wgan import metrics
 
         n = n or self.config.eval_samples
         rng = np.random.default_rng([self.config.seed, 2, self.step])
-        return metrics.evaluate(self, n, rng)
+        return metrics.evaluate(self, n, rng, raw=raw)
 
     def image_scorer(self, n: int | None = None):
         """The `wgan.scores.ImageScorer` of this run's digit data (real features cached), or None when the
@@ -341,6 +367,14 @@ class Trainer:
             scores.write_protocol(self.out_dir, {"computed": False, "reason": reason})
         else:
             scorer.write_protocol(self.out_dir)
+
+    def heldout_estimate(self) -> float:
+        """The critic's W estimate on the fixed held-out real batch against the trained generator's
+        samples of the fixed held-out noise (both drawn once, from the seed), in eval mode."""
+        if self.heldout is None:
+            raise ValueError("heldout_estimate: the config has heldout_size 0 (no held-out batch)")
+        fake = self.generate(self.heldout_z, raw=True)
+        return self.algorithm.w_estimate(self.critic_values(self.heldout), self.critic_values(fake))
 
     def plot(self, path) -> None:
         """The samples figure: real and generated points over the critic's contour (2-D), or an image grid."""
@@ -372,14 +406,21 @@ class Trainer:
             if self.out_dir is None:
                 raise ValueError("save_checkpoint: no path given and the config has no out_dir")
             path = run_folder.checkpoint_file(self.out_dir)
-        return save_checkpoint(path, {"G": self.generator, "D": self.critic},
-                               {"G": self.opt_g, "D": self.opt_d}, self.state_meta())
+        models = {"G": self.generator, "D": self.critic}
+        if self.ema is not None:
+            models["G_ema"] = self.ema.module
+        return save_checkpoint(path, models, {"G": self.opt_g, "D": self.opt_d}, self.state_meta())
 
     def load_state(self, checkpoint) -> None:
         """Restore models, optimizers, RNGs, dataset position and step from a checkpoint (path or loaded)."""
         ckpt = load_checkpoint(checkpoint) if isinstance(checkpoint, (str, Path)) else checkpoint
         self.generator.load_state_dict(ckpt.models["G"])
         self.critic.load_state_dict(ckpt.models["D"])
+        if self.ema is not None:
+            if "G_ema" not in ckpt.models:
+                raise ValueError("checkpoint: the config has ema_decay > 0 but the checkpoint holds no averaged "
+                                 "generator (G_ema)")
+            self.ema.module.load_state_dict(ckpt.models["G_ema"])
         self.opt_g.load_state_dict(ckpt.optimizers["G"])
         self.opt_d.load_state_dict(ckpt.optimizers["D"])
         self.rng.bit_generator.state = ckpt.meta["rng"]
@@ -458,11 +499,15 @@ class Trainer:
                 row = {"step": self.step, **stats, "time": round(self._elapsed, 4)}
                 if evaluated:
                     row.update(self.evaluate())
+                    if self.ema is not None and cfg.eval_raw:
+                        row.update({f"raw_{k}": v for k, v in self.evaluate(raw=True).items()})
                     if self.out_dir is not None and (evals % cfg.plot_every == 0 or done):
                         self.plot(run_folder.samples_figure(self.out_dir, self.step))
                     evals += 1
                     self._call("on_eval", self, self.step, row)
                 if logged:
+                    if self.heldout is not None and (self.step % cfg.heldout_every == 0 or done or evaluated):
+                        row["w_estimate_heldout"] = self.heldout_estimate()
                     self.history.append(row)
                     self._append_row(row)
                 self._call("on_step", self, self.step, row)

@@ -226,7 +226,7 @@ def test_metrics_by_dataset_kind_table_chooses_the_evaluation_and_the_plot_keys(
     class Sampler:  # what the table needs of a trainer
         dataset = ring
 
-        def sample(self, n, rng):
+        def sample(self, n, rng, raw=False):
             return ring.sample(n, rng)
 
     out = evaluate(Sampler(), 200, rng)

@@ -7,6 +7,11 @@ Built in (each file cites its paper and declares its defaults)::
     wgan-lp    wgan_lp.py      Petzka et al. 2018           one-sided gradient penalty
     sngan      sngan.py        Miyato et al. 2018           spectral norm, hinge loss
     gan        gan.py          Goodfellow et al. 2014       non-saturating GAN
+    lsgan      lsgan.py        Mao et al. 2017              least-squares losses, codings (0,1,1) and (-1,1,0)
+    wgan-div   wgan_div.py     Wu et al. 2018               k ||grad D||^p penalty, no Lipschitz constraint
+    dragan     dragan.py       Kodali et al. 2017           gradient penalty around perturbed real data
+    r1         r1.py           Mescheder et al. 2018        non-saturating GAN + gamma/2 ||grad D(x)||^2 on real data
+    ebgan      ebgan.py        Zhao et al. 2017             autoencoder critic, margin loss, pulling-away term
 
 An algorithm of your own is a subclass of `Algorithm` (see `wgan.algorithms.base`), selected by
 
@@ -22,9 +27,14 @@ import importlib
 from importlib import metadata
 
 from wgan.algorithms.base import SHARED_FIELDS, Algorithm, Objective, Option
+from wgan.algorithms.dragan import DRAGAN
+from wgan.algorithms.ebgan import EBGAN
 from wgan.algorithms.gan import GAN
+from wgan.algorithms.lsgan import LSGAN
+from wgan.algorithms.r1 import R1
 from wgan.algorithms.sngan import SNGAN
 from wgan.algorithms.wgan_clip import WGANClip
+from wgan.algorithms.wgan_div import WGANDiv
 from wgan.algorithms.wgan_gp import WGANGP
 from wgan.algorithms.wgan_lp import WGANLP
 from wgan.validation import ConfigError
@@ -32,7 +42,8 @@ from wgan.validation import ConfigError
 __all__ = ["ALGORITHMS", "Algorithm", "Objective", "Option", "SHARED_FIELDS", "register", "get_algorithm",
            "import_path", "registered_names"]
 
-_BUILTIN: tuple[type[Algorithm], ...] = (WGANClip, WGANGP, WGANLP, SNGAN, GAN)
+_BUILTIN: tuple[type[Algorithm], ...] = (WGANClip, WGANGP, WGANLP, SNGAN, GAN, LSGAN, WGANDiv, DRAGAN, R1,
+                                         EBGAN)
 #: The built-in algorithms' names.
 ALGORITHMS: tuple[str, ...] = tuple(cls.name for cls in _BUILTIN)
 ENTRY_POINT_GROUP = "wgan.algorithms"

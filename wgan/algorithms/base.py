@@ -107,8 +107,10 @@ class Objective:
     d_fake: Tensor | None = None
 
 
-def has_batchnorm(module: nn.Module) -> bool:
-    return any("BatchNorm" in type(m).__name__ for m in module.modules())
+def has_batchnorm(critic) -> bool:
+    """Whether a critic (a Module, or any callable: then False) holds a batch-norm layer."""
+    modules = getattr(critic, "modules", None)
+    return modules is not None and any("BatchNorm" in type(m).__name__ for m in modules())
 
 
 class Algorithm:

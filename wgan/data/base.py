@@ -36,6 +36,13 @@ class Dataset:
         """n independent samples for evaluation; never advances the training iteration order."""
         return self.sample(n, rng)
 
+    def heldout_split(self, n: int, rng: np.random.Generator) -> tuple["Dataset", np.ndarray]:
+        """(the dataset to train on, a fixed held-out batch of n samples). A dataset that draws afresh
+        (a mixture, a sampler) trains on itself and holds out a fixed draw of its distribution; a finite
+        one (see `ArrayDataset`) holds out a split of its samples."""
+        n = _check_n(n)
+        return self, np.asarray(self.reference_sample(n, rng), dtype=np.float32)
+
     def state_dict(self) -> dict:
         """Iteration state to checkpoint (empty for datasets that draw independently each call)."""
         return {}
@@ -65,6 +72,11 @@ class ArrayDataset(Dataset):
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         return self.data[rng.integers(len(self.data), size=_check_n(n))]
 
+    def heldout_split(self, n: int, rng: np.random.Generator) -> tuple["ArrayDataset", np.ndarray]:
+        """A random split of n samples held out; the rest (in their original order) to train on."""
+        held, rest = split_indices(len(self.data), _check_n(n), rng, self.name)
+        return ArrayDataset(self.name, self.data[rest]), self.data[held].astype(np.float32)
+
 
 class SamplerDataset(Dataset):
     """A user's sampler ``fn(n, rng) -> array``; every result is checked against ``sample_shape``."""
@@ -81,6 +93,15 @@ class SamplerDataset(Dataset):
         if out.dtype.kind not in "fiu" or not np.isfinite(out).all():
             raise ValueError(f"sampler {self.name!r} returned non-finite or non-numeric values (dtype {out.dtype})")
         return out.astype(np.float32)
+
+
+def split_indices(size: int, n: int, rng: np.random.Generator, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """(n held-out indices, the other indices in increasing order) of a finite set of `size` samples."""
+    if not 0 < n < size:
+        raise ValueError(f"heldout_size: {n} samples cannot be held out of dataset {name!r}, which has {size} "
+                         "(at least one must remain to train on)")
+    order = rng.permutation(size)
+    return order[:n], np.sort(order[n:])
 
 
 def _kind_of(sample_shape: tuple, what: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from wgan.data.base import Dataset, _check_n
+from wgan.data.base import Dataset, _check_n, split_indices
 
 __all__ = ["GaussianMixture", "FixedSequence", "SwissRoll", "eight_gaussians", "twenty_five_gaussians", "ring",
            "grid"]
@@ -64,6 +64,12 @@ class FixedSequence(Dataset):
     def reference_sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         n = _check_n(n)
         return self.data[rng.choice(len(self.data), size=n, replace=n > len(self.data))]
+
+    def heldout_split(self, n: int, rng: np.random.Generator) -> tuple["FixedSequence", np.ndarray]:
+        """A random split of n points held out; the rest, in their original order, served as before."""
+        held, rest = split_indices(len(self.data), _check_n(n), rng, self.name)
+        train = FixedSequence(self.name, self.data[rest], self.centers, self.sigma, self.order)
+        return train, self.data[held].copy()
 
     def state_dict(self) -> dict:
         return {"cursor": self.cursor} if self.order == "sequential" else {}

@@ -6,7 +6,8 @@ The Python API in a few lines::
     trainer = Trainer(TrainConfig(dataset="8gaussians", algorithm="wgan-gp", preset="toy", steps=2000))
     trainer.fit()
 
-See `wgan.config` for every option and its paper default, and `python -m wgan --help` for the CLI.
+See `wgan.config` for every option, `wgan.algorithms` for the algorithms (one file each, with its paper's
+defaults, and how to add your own), and `python -m wgan --help` for the CLI.
 """
 from wgan.config import ALGORITHMS, ConfigError, TrainConfig
 from wgan.train import Trainer, TrainingDiverged

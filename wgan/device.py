@@ -152,9 +152,4 @@ class DeviceStats:
         return rows
 
 
-def w_estimate_on_device(d_real, d_fake):
-    """E[D(x)] - E[D(G(z))] as a 0-d device array (the base algorithm's estimate, without a sync)."""
-    return d_real.mean() - d_fake.mean()
-
-
-__all__ = ["DeviceNoise", "DeviceStats", "as_device_tensor", "device_sampler", "w_estimate_on_device"]
+__all__ = ["DeviceNoise", "DeviceStats", "as_device_tensor", "device_sampler"]

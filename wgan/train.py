@@ -37,8 +37,8 @@ import numpy as np
 import minigrad
 from minigrad import Tensor, optim
 from wgan import run_folder
-from wgan.algorithms.base import TERM_NAMES, Algorithm, Objective
-from wgan.device import DeviceNoise, DeviceStats, as_device_tensor, device_sampler, w_estimate_on_device
+from wgan.algorithms.base import TERM_NAMES, Objective
+from wgan.device import DeviceNoise, DeviceStats, as_device_tensor, device_sampler
 from wgan.checkpoint import load_checkpoint, save_checkpoint
 from wgan.config import TrainConfig
 from wgan.ema import ExponentialMovingAverage
@@ -196,10 +196,8 @@ class Trainer:
         stats = self._read_logs(objective)
         self._update(objective, self._d_params, self.opt_d)
         algorithm.after_critic_step(critic)
-        if self.on_device and type(algorithm).w_estimate is Algorithm.w_estimate:
-            stats["w_estimate"] = w_estimate_on_device(objective.d_real.data, objective.d_fake.data)
-        else:
-            stats["w_estimate"] = algorithm.w_estimate(objective.d_real.data, objective.d_fake.data)
+        estimate = algorithm.w_estimate(objective.d_real.data, objective.d_fake.data)
+        stats["w_estimate"] = estimate if self.on_device else float(estimate)
         return stats
 
     def generator_step(self, z: np.ndarray) -> dict:
@@ -374,7 +372,7 @@ class Trainer:
         if self.heldout is None:
             raise ValueError("heldout_estimate: the config has heldout_size 0 (no held-out batch)")
         fake = self.generate(self.heldout_z, raw=True)
-        return self.algorithm.w_estimate(self.critic_values(self.heldout), self.critic_values(fake))
+        return float(self.algorithm.w_estimate(self.critic_values(self.heldout), self.critic_values(fake)))
 
     def plot(self, path) -> None:
         """The samples figure: real and generated points over the critic's contour (2-D), or an image grid."""

@@ -213,9 +213,10 @@ class Algorithm:
     def after_critic_step(self, critic: nn.Module) -> None:
         """Called after each critic update (e.g. weight clipping)."""
 
-    def w_estimate(self, d_real: np.ndarray, d_fake: np.ndarray) -> float:
-        """The critic's estimate of W1 from its scores (arrays): E[D(x)] - E[D(G(z))]."""
-        return float(d_real.mean() - d_fake.mean())
+    def w_estimate(self, d_real, d_fake):
+        """The critic's estimate of W1 from its scores (arrays on the training device): E[D(x)] - E[D(G(z))],
+        as a 0-d array (no host sync; the trainer reads it as a float at log steps)."""
+        return d_real.mean() - d_fake.mean()
 
     # ------------------------------------------------------------------ one generator update
     def generator_loss(self, d_fake: Tensor) -> Tensor:

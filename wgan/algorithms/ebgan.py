@@ -69,8 +69,8 @@ class EBGAN(Algorithm):
         margin = self.config.algorithm_options["ebgan_margin"]
         return minigrad.mean(d_real) + minigrad.mean(minigrad.relu(margin - d_fake))
 
-    def w_estimate(self, d_real, d_fake) -> float:
-        return float(d_fake.mean() - d_real.mean())
+    def w_estimate(self, d_real, d_fake):
+        return d_fake.mean() - d_real.mean()
 
     def generator_objective(self, critic, fake: Tensor) -> Objective:
         weight = self.config.algorithm_options["ebgan_pt_weight"]

@@ -5,7 +5,8 @@ GAN Training", ICLR 2019: after every generator update,
 
     theta_EMA <- beta theta_EMA + (1 - beta) theta        (computed as theta_EMA += (1 - beta)(theta - theta_EMA))
 
-starting from theta_EMA = theta at initialisation; the paper uses beta = 0.999 (and 0.9999). The
+starting from theta_EMA = theta at initialisation (a share beta^T of the initial weights remains after
+T updates); the paper uses beta = 0.999 (and 0.9999). The
 average is a separate copy of the generator that training never reads, so it cannot change the
 training trajectory. Buffers (batch norm's running mean and variance) are *copied* from the trained
 generator at every update, not averaged (as StyleGAN2's code does): in eval mode the averaged

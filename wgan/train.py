@@ -255,8 +255,6 @@ class Trainer:
         if cfg.critic_schedule == "official":
             return ("the official critic schedule changes n_critic between steps (100 at some steps), which a "
                     "captured iteration cannot")
-        if type(self.algorithm).w_estimate is not Algorithm.w_estimate:
-            return f"{cfg.algorithm}'s w_estimate reads its scores on the host"
         return None
 
     def _setup_cuda_graph(self, requested: bool | None) -> None:

@@ -30,9 +30,11 @@ def perturbed_real(real: Tensor, alpha: Tensor, u: Tensor, c: float) -> Tensor:
     if alpha.size != real.shape[0] or u.shape != real.shape:
         raise ValueError(f"dragan: alpha {alpha.shape} must hold one value per sample and u {u.shape} match the "
                          f"batch {real.shape}")
-    xp = minigrad.backend.array_module(real.data)
-    x = real.data + alpha.data * (c * xp.std(real.data) * u.data)
-    return Tensor._make(x.astype(real.dtype, copy=False), False).requires_grad_(True)
+    with minigrad.no_grad():
+        centered = real - minigrad.mean(real)
+        std = minigrad.sqrt(minigrad.mean(centered * centered))
+        x = (real + alpha * (c * std) * u).to(dtype=real.dtype)
+    return x.requires_grad_(True)
 
 
 class DRAGAN(Algorithm):

@@ -36,7 +36,7 @@ class Dataset:
         """n independent samples for evaluation; never advances the training iteration order."""
         return self.sample(n, rng)
 
-    def heldout_split(self, n: int, rng: np.random.Generator) -> tuple["Dataset", np.ndarray]:
+    def heldout_split(self, n: int, rng: np.random.Generator) -> tuple[Dataset, np.ndarray]:
         """(the dataset to train on, a fixed held-out batch of n samples). A dataset that draws afresh
         (a mixture, a sampler) trains on itself and holds out a fixed draw of its distribution; a finite
         one (see `ArrayDataset`) holds out a split of its samples."""
@@ -72,7 +72,7 @@ class ArrayDataset(Dataset):
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         return self.data[rng.integers(len(self.data), size=_check_n(n))]
 
-    def heldout_split(self, n: int, rng: np.random.Generator) -> tuple["ArrayDataset", np.ndarray]:
+    def heldout_split(self, n: int, rng: np.random.Generator) -> tuple[ArrayDataset, np.ndarray]:
         """A random split of n samples held out; the rest (in their original order) to train on."""
         held, rest = split_indices(len(self.data), _check_n(n), rng, self.name)
         return ArrayDataset(self.name, self.data[rest]), self.data[held].astype(np.float32)

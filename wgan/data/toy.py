@@ -65,7 +65,7 @@ class FixedSequence(Dataset):
         n = _check_n(n)
         return self.data[rng.choice(len(self.data), size=n, replace=n > len(self.data))]
 
-    def heldout_split(self, n: int, rng: np.random.Generator) -> tuple["FixedSequence", np.ndarray]:
+    def heldout_split(self, n: int, rng: np.random.Generator) -> tuple[FixedSequence, np.ndarray]:
         """A random split of n points held out; the rest, in their original order, served as before."""
         held, rest = split_indices(len(self.data), _check_n(n), rng, self.name)
         train = FixedSequence(self.name, self.data[rest], self.centers, self.sigma, self.order)

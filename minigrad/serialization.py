@@ -35,10 +35,33 @@ def _as_array(key: str, value, path: str) -> np.ndarray:
     return array
 
 
+def remove_stale_temporaries(path: str | os.PathLike) -> list[str]:
+    """Delete the temporary files ``<name>.<random>.tmp`` that a killed `save` of `path` left beside it;
+    returns their paths. (`save` calls it before each write: of two writes racing to one path only the
+    last rename could win anyway.)"""
+    path = os.path.abspath(os.fspath(path))
+    directory, prefix = os.path.dirname(path), os.path.basename(path) + "."
+    removed = []
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return removed
+    for name in names:
+        if name.startswith(prefix) and name.endswith(".tmp") and len(name) > len(prefix) + len(".tmp"):
+            stale = os.path.join(directory, name)
+            try:
+                os.remove(stale)
+                removed.append(stale)
+            except (FileNotFoundError, IsADirectoryError, PermissionError):
+                pass
+    return removed
+
+
 def save(state: Mapping, path: str | os.PathLike) -> None:
     """Write ``state`` (str -> Tensor, numpy array or number) to `path` as an uncompressed ``.npz``.
 
-    The file is written exactly at `path` (no suffix is added) and replaces it atomically.
+    The file is written exactly at `path` (no suffix is added) and replaces it atomically; temporary files
+    of earlier killed writes to `path` are removed first (`remove_stale_temporaries`).
     """
     path = os.fspath(path)
     if not isinstance(state, Mapping):
@@ -49,6 +72,7 @@ def save(state: Mapping, path: str | os.PathLike) -> None:
             raise TypeError(f"save: keys must be strings, got {key!r} ({path})")
         arrays[key] = _as_array(key, value, path)
     directory = os.path.dirname(os.path.abspath(path))
+    remove_stale_temporaries(path)
     fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".", suffix=".tmp", dir=directory)
     try:
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600; give the file the usual permissions
@@ -63,16 +87,41 @@ def save(state: Mapping, path: str | os.PathLike) -> None:
         raise
 
 
+_ZIP_MAGIC = b"PK\x03\x04"
+_NPY_MAGIC = b"\x93NUMPY"
+
+
 def load(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """Read a file written by `save` into a dict of name -> numpy array (pickled objects are refused)."""
+    """Read a file written by `save` into a dict of name -> numpy array (pickled objects are refused).
+
+    Raises FileNotFoundError for a missing file and ValueError naming the file and what it holds instead:
+    bytes that are no archive at all, a single ``.npy`` array, a damaged zip, or an entry of pickled objects.
+    """
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"load: no such checkpoint file: {path!r}")
+    invalid = f"load: {path!r} is not a valid minigrad checkpoint (.npz without pickles)"
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head.startswith(_NPY_MAGIC):
+        raise ValueError(f"{invalid}: it holds a single array (.npy), not an .npz archive of named arrays")
+    if not head.startswith(_ZIP_MAGIC):
+        what = "it is empty" if not head else f"it starts with {head!r}, not the zip signature of an .npz"
+        raise ValueError(f"{invalid}: not an .npz archive at all ({what})")
     try:
         archive = np.load(path, allow_pickle=False)
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise ValueError("it holds a single array, not an .npz archive of named arrays")
-        with archive:
-            return {key: archive[key] for key in archive.files}
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"load: {path!r} is not a valid minigrad checkpoint (.npz without pickles): {exc}") from exc
+        raise ValueError(f"{invalid}: a damaged or truncated zip archive ({exc})") from exc
+    with archive:
+        out = {}
+        for key in archive.files:
+            try:
+                out[key] = archive[key]
+            except ValueError as exc:
+                if "pickle" in str(exc):
+                    raise ValueError(f"{invalid}: entry {key!r} holds pickled Python objects, which are never "
+                                     "loaded (allow_pickle=False)") from None
+                raise ValueError(f"{invalid}: entry {key!r} cannot be read ({exc})") from exc
+            except (OSError, EOFError, zipfile.BadZipFile) as exc:
+                raise ValueError(f"{invalid}: entry {key!r} is damaged ({exc})") from exc
+        return out

@@ -88,14 +88,20 @@ def to_dot(tensors: Tensor | Sequence[Tensor], show_shapes: bool = True,
     return "\n".join(lines) + "\n"
 
 
-def render(tensors: Tensor | Sequence[Tensor], path: str | Path, format: str = "svg",
+def render(tensors: Tensor | Sequence[Tensor], path: str | Path, format: str | None = None,
            show_shapes: bool = True, names: dict[int, str] | None = None) -> Path:
     """Write the graph behind `tensors` to `path` as an SVG, PNG or PDF using Graphviz ``dot``.
 
-    Raises RuntimeError when the ``dot`` program is not installed, or when it fails.
+    The format is the extension of `path` (``.svg``, ``.png`` or ``.pdf``, any case); `format`
+    overrides it (then the file is written in that format whatever its name). Raises ValueError
+    for any other format, RuntimeError when the ``dot`` program is not installed or fails.
     """
-    if format not in FORMATS:
-        raise ValueError(f"render: format must be one of {FORMATS}, got {format!r}")
+    path = Path(path)
+    chosen = format if format is not None else path.suffix.lower().lstrip(".")
+    if chosen not in FORMATS:
+        given = f"format={format!r}" if format is not None else f"{str(path)!r} ends in {path.suffix or 'no extension'!r}"
+        raise ValueError(f"render: format must be one of {', '.join(FORMATS)} (the file's extension, or format=...); "
+                         f"got {given}")
     dot = shutil.which("dot")
     if dot is None:
         raise RuntimeError(
@@ -103,8 +109,7 @@ def render(tensors: Tensor | Sequence[Tensor], path: str | Path, format: str = "
             "(e.g. `apt-get install graphviz` or `brew install graphviz`), or write the text "
             "of minigrad.viz.to_dot(...) to a .dot file and render it elsewhere."
         )
-    path = Path(path)
-    result = subprocess.run([dot, f"-T{format}", "-o", str(path)], input=to_dot(tensors, show_shapes, names),
+    result = subprocess.run([dot, f"-T{chosen}", "-o", str(path)], input=to_dot(tensors, show_shapes, names),
                             text=True, capture_output=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"render: dot exited with status {result.returncode}: {result.stderr.strip()}")

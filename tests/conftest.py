@@ -89,3 +89,17 @@ def no_cuda(monkeypatch):
     monkeypatch.setattr(backend, "_cupy", None)
     monkeypatch.setitem(sys.modules, "cupy", None)  # `import cupy` raises ImportError
     monkeypatch.setattr(backend, "_generators", {})
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One line per reason at the end of the run: why the skipped tests were skipped, and how many."""
+    reasons: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    if reasons:
+        terminalreporter.section(f"{sum(reasons.values())} skipped, by reason", sep="-")
+        for reason, count in sorted(reasons.items(), key=lambda item: -item[1]):
+            terminalreporter.write_line(f"{count:6d}  {reason}")

@@ -84,3 +84,26 @@ def test_render_without_dot_raises_clearly(monkeypatch, tmp_path):
 def test_render(tmp_path, fmt, magic):
     path = viz.render(mlp_graph()[3], tmp_path / f"graph.{fmt}", format=fmt)
     assert magic in path.read_bytes()[:400]
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed")
+@pytest.mark.parametrize("name, magic", [("graph.svg", b"<svg"), ("graph.PNG", b"\x89PNG"), ("graph.pdf", b"%PDF")])
+def test_render_takes_the_format_from_the_extension(tmp_path, name, magic):
+    path = viz.render(mlp_graph()[3], tmp_path / name)
+    assert path == tmp_path / name and magic in path.read_bytes()[:400]
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed")
+def test_render_format_overrides_the_extension(tmp_path):
+    path = viz.render(mlp_graph()[3], tmp_path / "graph.out", format="png")
+    assert path.read_bytes().startswith(b"\x89PNG")
+    assert viz.render(mlp_graph()[3], tmp_path / "g.svg", format="pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_render_refuses_an_unknown_extension(tmp_path, monkeypatch):
+    monkeypatch.setattr(viz.shutil, "which", lambda name: "/usr/bin/dot")  # checked before dot ever runs
+    with pytest.raises(ValueError, match=r"format must be one of svg, png, pdf .*graph.jpg' ends in '.jpg'"):
+        viz.render(mlp_graph()[3], tmp_path / "graph.jpg")
+    with pytest.raises(ValueError, match=r"ends in 'no extension'"):
+        viz.render(mlp_graph()[3], tmp_path / "graph")
+    assert not list(tmp_path.iterdir())

@@ -77,12 +77,50 @@ def save_checkpoint(path, models: dict, optimizers: dict, meta: dict) -> Path:
     return path
 
 
+class CheckpointError(ValueError):
+    """A checkpoint file does not hold what it must (a missing entry, a wrongly shaped or non-finite array);
+    the message names the file and the entry."""
+
+
+#: The metadata every checkpoint written by `save_checkpoint` holds (a Trainer's adds its own, see `require`).
+REQUIRED_META = ("step", "optimizers")
+
+
 class Checkpoint:
     """A loaded checkpoint: ``models`` (name -> state dict of arrays), ``optimizers``
-    (name -> optimizer state dict) and ``meta`` (the JSON metadata)."""
+    (name -> optimizer state dict), ``meta`` (the JSON metadata) and ``path`` (the file it was read from)."""
 
-    def __init__(self, models: dict, optimizers: dict, meta: dict):
-        self.models, self.optimizers, self.meta = models, optimizers, meta
+    def __init__(self, models: dict, optimizers: dict, meta: dict, path: Path | None = None):
+        self.models, self.optimizers, self.meta, self.path = models, optimizers, meta, path
+
+    def require(self, models: tuple[str, ...] = ("G", "D"), meta: tuple[str, ...] = ()) -> None:
+        """Raise CheckpointError naming the file when a model or an optimizer in `models`, or an entry of
+        `meta`, is absent."""
+        missing = [key for key in meta if key not in self.meta]
+        if missing:
+            raise CheckpointError(f"checkpoint {self.path}: its meta lacks {missing}")
+        for name in models:
+            if name not in self.models:
+                raise CheckpointError(f"checkpoint {self.path}: no arrays 'model:{name}:*' (it holds models "
+                                      f"{sorted(self.models)})")
+            if name not in self.optimizers:
+                raise CheckpointError(f"checkpoint {self.path}: no optimizer state for {name!r} in its meta")
+
+    def non_finite(self) -> list[str]:
+        """The model entries ("G:net.0.weight", ...) holding NaN or infinite values."""
+        return [f"{name}:{key}" for name, state in self.models.items() for key, array in state.items()
+                if array.dtype.kind == "f" and not np.isfinite(array).all()]
+
+    def require_finite(self) -> None:
+        """Raise CheckpointError naming the tensors of the models that hold NaN or infinite values."""
+        bad = self.non_finite()
+        if bad:
+            name, key = bad[0].split(":", 1)
+            array = self.models[name][key]
+            count = int((~np.isfinite(array)).sum())
+            more = f" (and {len(bad) - 1} more tensors)" if len(bad) > 1 else ""
+            raise CheckpointError(f"checkpoint {self.path}: model {name}'s {key} holds {count} NaN or infinite "
+                                  f"values of {array.size}{more}; the weights are unusable")
 
     @property
     def step(self) -> int:
@@ -103,13 +141,23 @@ def load_checkpoint(path) -> Checkpoint:
         meta = json.loads(arrays.pop("meta").tobytes().decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"checkpoint {path}: its 'meta' entry is not valid JSON ({exc})") from None
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"checkpoint {path}: its 'meta' entry holds a JSON {type(meta).__name__}, not an object")
     if meta.get("format_version") != FORMAT_VERSION:
         raise ValueError(f"checkpoint {path} has format version {meta.get('format_version')}, "
                          f"expected {FORMAT_VERSION}")
+    missing = [key for key in REQUIRED_META if key not in meta]
+    if missing:
+        raise CheckpointError(f"checkpoint {path}: its meta lacks {missing}")
     models: dict[str, dict] = {}
     for key, array in arrays.items():
         if key.startswith("model:"):
             _, name, entry = key.split(":", 2)
             models.setdefault(name, {})[entry] = array
-    optimizers = {name: unflatten_optimizer_state(arrays, rest, name) for name, rest in meta["optimizers"].items()}
-    return Checkpoint(models, optimizers, meta)
+    try:
+        optimizers = {name: unflatten_optimizer_state(arrays, rest, name)
+                      for name, rest in meta["optimizers"].items()}
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise CheckpointError(f"checkpoint {path}: its optimizer state is malformed ({type(exc).__name__}: "
+                              f"{exc})") from None
+    return Checkpoint(models, optimizers, meta, path)

@@ -19,6 +19,7 @@ from wgan import algorithms
 from wgan.config import (ACTIVATIONS, ALGORITHMS, CRITIC_NORMS, INITS, MODELS, NETWORK_MODELS, OPTIMIZERS, PRESETS,
                          ConfigError, TrainConfig)
 from wgan.data import dataset_help
+from wgan.extend import RESUMABLE_FIELDS
 
 #: The embedded default of ``wgan train``: the gan_toy.py recipe (ReLU MLPs, He/Glorot init,
 #: z ~ N(0, I_2), lambda 0.1, Adam betas (0.5, 0.9), n_critic 5, batch 256) on the PacGAN ring
@@ -88,6 +89,14 @@ _FLAG_FIELDS = ("betas", "g_batchnorm", "g_constant_filters", "d_constant_filter
 _OPTION_DEST = "algorithm_option_"
 
 
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line, ``wgan train: error: MESSAGE (see wgan train --help)``,
+    with exit status 2 (argparse's default prints the whole usage first)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see {self.prog} --help)\n")
+
+
 def _parse_bool(text: str) -> bool:
     if text.lower() in ("true", "1", "yes"):
         return True
@@ -137,7 +146,7 @@ def _algorithm_in(argv: list[str]):
 
 def build_parser(extra_algorithm=None) -> argparse.ArgumentParser:
     """The argument parser; `extra_algorithm` (a class) adds the flags of a non-built-in algorithm."""
-    parser = argparse.ArgumentParser(prog="wgan", description="Train and evaluate Wasserstein GANs on minigrad.")
+    parser = _Parser(prog="wgan", description="Train and evaluate Wasserstein GANs on minigrad.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     train = sub.add_parser("train", help="train a model (no arguments: the embedded two-minute default)")
@@ -157,7 +166,11 @@ def build_parser(extra_algorithm=None) -> argparse.ArgumentParser:
                        help="with --ema-decay, also score the trained (raw) generator (keys raw_*)")
     train.add_argument("--config", type=Path, help="a config.json to start from")
     train.add_argument("--out", type=Path, help="run folder (default runs/<dataset>-<algorithm>-<time>)")
-    train.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue the run in RUN_DIR")
+    train.add_argument("--resume", type=Path, metavar="RUN_DIR",
+                       help="continue the run in RUN_DIR (to its planned steps, or to a new --steps; see --extend-lr)")
+    train.add_argument("--extend-lr", choices=("constant", "linear"), default=None,
+                       help="with --resume and a new --steps on a run whose learning rates decay: keep the last "
+                            "rates (constant) or decay them linearly to 0 at the new last step (linear)")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     train.add_argument("--no-cuda-graph", action="store_true",
                        help="with --device cuda: run every step eagerly instead of replaying a captured CUDA graph")
@@ -167,6 +180,9 @@ def build_parser(extra_algorithm=None) -> argparse.ArgumentParser:
         _add_algorithm_options(train, algorithms.get_algorithm(name))
     if extra_algorithm is not None:
         _add_algorithm_options(train, extra_algorithm)
+    train.add_argument("--tensorboard", action="store_true",
+                       help="also write TensorBoard logs (scalars, sample figures) to RUN/tensorboard "
+                            "(needs the tensorboard extra: pip install -e \".[tensorboard]\")")
 
     sample = sub.add_parser("sample", help="draw samples from a checkpoint to .png or .npy")
     sample.add_argument("checkpoint", type=Path, help="a run folder or a checkpoint .npz")
@@ -180,10 +196,16 @@ def build_parser(extra_algorithm=None) -> argparse.ArgumentParser:
     evaluate.add_argument("-n", type=int, default=None, help="samples (default: the config's eval_samples)")
     evaluate.add_argument("--raw", action="store_true", help="score the trained generator, not its average")
 
-    plot = sub.add_parser("plot", help="re-plot a run folder's metrics")
+    plot = sub.add_parser("plot", help="re-plot a run folder's metrics, or animate its evaluations (--animate)")
     plot.add_argument("run_dir", type=Path)
-    plot.add_argument("--keys", nargs="+", default=None, help="metrics to plot (default w_estimate and w1/fid)")
-    plot.add_argument("--out", type=Path, help="output PNG (default RUN_DIR/metrics.png)")
+    plot.add_argument("--keys", nargs="+", default=None,
+                      help="metrics to plot in one panel (default: the W estimates and exact W1, and the "
+                           "gradient norm and penalty below)")
+    plot.add_argument("--out", type=Path, help="output file (default RUN_DIR/metrics.png, or RUN_DIR/training.gif "
+                                               "with --animate)")
+    plot.add_argument("--animate", action="store_true",
+                      help="write a GIF of the samples (over the critic's contours) at every evaluation")
+    plot.add_argument("--fps", type=float, default=4.0, help="frames per second of the --animate GIF")
 
     reproduce = sub.add_parser("reproduce", help="run one of the papers' reproductions")
     reproduce.add_argument("name", help="reproduction name (see `wgan reproduce list`)")
@@ -247,6 +269,78 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     return config
 
 
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _fail(parser: argparse.ArgumentParser, message: str):
+    """Exit with status 2 and `message` on one line: ``wgan train: error: MESSAGE``."""
+    parser.exit(2, f"{parser.prog}: error: {' '.join(str(message).split())}\n")
+
+
+#: Exceptions that, raised while reading the user's files and values, are the user's error (the message
+#: names the file, field or device); anything else is a bug and keeps its traceback.
+USER_ERRORS = (ConfigError, ValueError, OSError)
+
+
+def _require_device(device: str, parser, flag: str = "--device") -> None:
+    """Fail with one line when `device` is CUDA and this machine has no usable GPU with CuPy."""
+    import minigrad
+
+    try:
+        if minigrad.backend.normalize_device(device) == "cuda":
+            minigrad.backend.xp_for("cuda")
+    except (RuntimeError, ValueError) as exc:
+        _fail(parser, f"{flag} {device}: {exc}")
+
+
+def _make_folder(path: Path, parser, flag: str) -> None:
+    """Create the output folder `path` (and its parents), or fail with one line naming it and why."""
+    blocking = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        _fail(parser, f"{flag}: cannot create the folder {path}: {blocking} is a file, not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _fail(parser, f"{flag}: cannot create the folder {path}: {exc.strerror or exc}")
+
+
+def _format_duration(seconds: float) -> str:
+    minutes, sec = divmod(int(round(seconds)), 60)
+    return f"{minutes}m{sec:02d}s" if minutes else f"{seconds:.1f}s"
+
+
+def _summary(trainer, history: list[dict], wall: float) -> str:
+    """The human summary printed at the end of a run: where the files are and the final metrics."""
+    from wgan.plots import describe_scores
+
+    cfg, out = trainer.config, trainer.out_dir
+    last_eval = next((row for row in reversed(history) if any(k in row for k in ("w1", "fid", "kid"))), {})
+    last = history[-1] if history else {}
+    centers = getattr(trainer.dataset, "centers", None)
+    scores = describe_scores(last_eval, n_modes=None if centers is None else len(centers))
+    lines = [f"done: {cfg.algorithm} on {cfg.dataset}, step {trainer.step}/{cfg.steps} in {_format_duration(wall)}"]
+    final = [f"critic's W estimate {last['w_estimate']:.4g}"] if isinstance(last.get("w_estimate"), float) else []
+    if scores:
+        final.insert(0, scores + (f" (step {last_eval['step']})" if last_eval.get("step") != trainer.step else ""))
+    if final:
+        lines.append("  final: " + " · ".join(final))
+    if out is not None:
+        figures = sorted(p.name for p in out.glob("samples_*.png"))
+        files = [name for name in ("metrics.png", "checkpoint.npz", "metrics.csv", "config.json")
+                 if (out / name).exists()]
+        lines.append(f"  run folder {out}: {', '.join(([figures[-1]] if figures else []) + files)}"
+                     + (f" (+{len(figures) - 1} earlier samples_*.png)" if len(figures) > 1 else ""))
+        from wgan.extend import schedule_decays
+        from wgan.snapshots import snapshot_paths
+
+        extend = " --extend-lr constant|linear" if schedule_decays(cfg, trainer.step) else ""
+        hints = ([f"wgan plot {out} --animate"] if snapshot_paths(out) else []) + \
+            [f"wgan train --resume {out} --steps N{extend}"]
+        lines.append("  next: " + "   |   ".join(hints))
+    return "\n".join(lines)
+
+
 def _train(args, parser) -> int:
     from wgan.train import Trainer, TrainingDiverged
 
@@ -256,24 +350,47 @@ def _train(args, parser) -> int:
         import minigrad
 
         minigrad.set_num_threads(args.threads)
+    if args.device is not None:
+        _require_device(args.device, parser)
     try:
         if args.resume is not None:
-            changed = [name for name, _, _ in _FIELDS if getattr(args, name) is not None and name != "steps"]
-            changed += [name for name in _FLAG_FIELDS + ("config", "out") if getattr(args, name) is not None]
-            changed += list(_given_options(args))
-            if changed:
-                parser.error(f"--resume continues a run with its saved config; only --steps may be given "
-                             f"with it, not {', '.join('--' + c.replace('_', '-') for c in changed)}")
+            for name in ("config", "out"):
+                if getattr(args, name) is not None:
+                    parser.error(f"--{name}: not with --resume, which continues the run in {args.resume} with its "
+                                 "saved config")
+            given = [name for name, _, _ in _FIELDS if getattr(args, name) is not None and name != "steps"]
+            given += [name for name in _FLAG_FIELDS if getattr(args, name) is not None]
+            fixed = [name for name in given if name not in RESUMABLE_FIELDS] + list(_given_options(args))
+            if fixed:
+                parser.error(f"--resume continues a run with its saved training fields: only --steps may be given "
+                             f"with it, not {', '.join(_flag(name) for name in fixed)} (besides --extend-lr and the "
+                             f"bookkeeping fields {', '.join(_flag(name) for name in RESUMABLE_FIELDS if name != 'plot_every')}, which are "
+                             "applied); to train differently, start a new run with --out")
+            changes = {name: getattr(args, name) for name in given}
             trainer = Trainer.resume(args.resume, progress=not args.no_progress, steps=args.steps,
+                                     extend_lr=args.extend_lr, changes=changes,
                                      cuda_graph=False if args.no_cuda_graph else None)
+            print(trainer.resume_plan.message, file=sys.stderr)
         else:
-            trainer = Trainer(config_from_args(args), progress=not args.no_progress,
-                              cuda_graph=False if args.no_cuda_graph else None)
-    except (ConfigError, ValueError, FileNotFoundError, OSError) as exc:
-        parser.error(str(exc))
+            if args.extend_lr is not None:
+                parser.error("--extend-lr: only with --resume (it schedules the learning rates of an extension)")
+            config = config_from_args(args)
+            _require_device(config.device, parser, "device")
+            _make_folder(Path(config.out_dir), parser, "--out")
+            trainer = Trainer(config, progress=not args.no_progress, cuda_graph=False if args.no_cuda_graph else None)
+    except USER_ERRORS as exc:
+        _fail(parser, str(exc))
+    if args.tensorboard:
+        from wgan.tensorboard import TensorBoardLogger
+
+        try:
+            trainer.callbacks.append(TensorBoardLogger())
+        except ImportError as exc:
+            _fail(parser, f"--tensorboard: {exc}")
     cfg = trainer.config
     print(f"run folder: {cfg.out_dir}  ({cfg.algorithm} on {cfg.dataset}, {cfg.steps} steps, "
           f"model {cfg.model}, batch {cfg.batch_size}, n_critic {cfg.n_critic})", file=sys.stderr)
+    start = time.perf_counter()
     try:
         history = trainer.fit()
     except TrainingDiverged as exc:
@@ -282,6 +399,11 @@ def _train(args, parser) -> int:
     except KeyboardInterrupt as exc:
         print(f"wgan train: {exc or 'interrupted'}", file=sys.stderr)
         return 130
+    finally:
+        for callback in trainer.callbacks:  # flush logs also when the run stops early
+            if hasattr(callback, "close"):
+                callback.close()
+    print(_summary(trainer, history, time.perf_counter() - start), file=sys.stderr)
     last = next((row for row in reversed(history) if "w1" in row or "fid" in row), history[-1] if history else {})
     print(json.dumps({k: v for k, v in last.items()}, indent=None))
     return 0
@@ -291,35 +413,43 @@ def _load(path: Path, parser):
     from wgan.train import Trainer
 
     try:
-        return Trainer.from_checkpoint(path)
-    except (ConfigError, ValueError, FileNotFoundError, OSError) as exc:
-        parser.error(str(exc))
+        trainer = Trainer.from_checkpoint(path)
+    except USER_ERRORS as exc:
+        _fail(parser, str(exc))
+    return trainer
 
 
 def _sample(args, parser) -> int:
-    trainer = _load(args.checkpoint, parser)
     if args.n < 1:
         parser.error(f"-n: expected a positive number of samples, got {args.n}")
     suffix = args.out.suffix.lower()
     if suffix not in (".png", ".npy"):
         parser.error(f"--out: {args.out} must end in .png or .npy")
+    trainer = _load(args.checkpoint, parser)
     samples = trainer.sample(args.n, np.random.default_rng(args.seed), raw=args.raw)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".npy":
-        np.save(args.out, samples)
-    else:
-        from wgan import plots
-
-        if trainer.dataset.kind == "2d":
-            real = trainer.dataset.reference_sample(args.n, np.random.default_rng(args.seed + 1))
-            plots.plot_toy(real, samples, args.out, critic=trainer.critic_values)
+    _make_folder(args.out.parent, parser, "--out")
+    try:
+        if suffix == ".npy":
+            np.save(args.out, samples)
         else:
-            plots.plot_image_grid(samples, args.out, nrow=8)
+            from wgan import plots
+
+            title = f"{trainer.config.algorithm} on {trainer.config.dataset} · checkpoint at step {trainer.step}"
+            if trainer.dataset.kind == "2d":
+                real = trainer.dataset.reference_sample(args.n, np.random.default_rng(args.seed + 1))
+                bounds = max(3.0, 1.25 * float(np.abs(real).max()))
+                plots.plot_toy(real, samples, args.out, critic=trainer.critic_values, bounds=bounds, title=title)
+            else:
+                plots.plot_image_grid(samples, args.out, nrow=8, title=title)
+    except OSError as exc:
+        _fail(parser, f"--out: cannot write {args.out}: {exc.strerror or exc}")
     print(f"wrote {args.n} samples to {args.out}")
     return 0
 
 
 def _eval(args, parser) -> int:
+    if args.n is not None and args.n < 2:
+        parser.error(f"-n: expected at least 2 samples, got {args.n}")
     trainer = _load(args.checkpoint, parser)
     metrics = trainer.evaluate(args.n, raw=args.raw)
     print(json.dumps({"step": trainer.step, **{k: (v.item() if hasattr(v, "item") else v)
@@ -328,19 +458,42 @@ def _eval(args, parser) -> int:
 
 
 def _plot(args, parser) -> int:
-    from wgan import metrics, plots
+    from wgan import plots
     from wgan.run_folder import read_metrics
 
-    rows = read_metrics(args.run_dir)
+    if args.animate:
+        from wgan.snapshots import animate
+
+        if args.keys is not None:
+            parser.error("--keys: applies to the metrics figure, not to --animate")
+        try:
+            out, frames = animate(args.run_dir, args.out, fps=args.fps)
+        except USER_ERRORS as exc:
+            _fail(parser, str(exc))
+        print(f"wrote {out} ({frames} frames)")
+        return 0
+    if not args.run_dir.is_dir():
+        _fail(parser, f"run folder {args.run_dir} does not exist")
+    try:
+        rows = read_metrics(args.run_dir)
+    except (OSError, ValueError) as exc:
+        _fail(parser, f"{args.run_dir / 'metrics.jsonl'}: cannot be read as JSON lines ({exc})")
     if not rows:
-        parser.error(f"{args.run_dir}: no metrics.jsonl with rows to plot")
-    keys = args.keys or metrics.plot_keys(rows)
-    missing = [k for k in keys if not any(k in r for r in rows)]
-    if missing:
-        parser.error(f"--keys: {missing} not in the run's metrics "
-                     f"({sorted({k for r in rows for k in r})})")
+        _fail(parser, f"{args.run_dir}: no metrics.jsonl with rows to plot")
+    if args.keys is not None:
+        missing = [k for k in args.keys if not any(k in r for r in rows)]
+        if missing:
+            parser.error(f"--keys: {missing} not in the run's metrics "
+                         f"({sorted({k for r in rows for k in r})})")
     out = args.out or args.run_dir / "metrics.png"
-    plots.plot_metrics(rows, out, keys=tuple(keys))
+    title = None
+    try:
+        if (args.run_dir / "config.json").is_file():
+            config = TrainConfig.load(args.run_dir / "config.json")
+            title = f"{config.algorithm} on {config.dataset}"
+        plots.plot_metrics(rows, out, keys=None if args.keys is None else tuple(args.keys), title=title)
+    except USER_ERRORS as exc:
+        _fail(parser, str(exc))
     print(f"wrote {out}")
     return 0
 
@@ -364,7 +517,7 @@ def _reproduce(args, parser) -> int:
         if name in options and options[name] < 1:
             parser.error(f"--{name.replace('_', '-')}: expected a positive integer, got {options[name]}")
     out = args.out or Path("reproductions") / args.name
-    out.mkdir(parents=True, exist_ok=True)
+    _make_folder(out, parser, "--out")
     try:
         result = REPRODUCTIONS[args.name](out, quick=args.quick, **options)
     except (ValueError, FileNotFoundError) as exc:
@@ -406,13 +559,19 @@ def _sweep(args, parser) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line. User errors exit with status 2 and one line on stderr; a Ctrl-C outside
+    training exits with 130 and one line; any other exception is a bug and propagates with its traceback."""
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(_algorithm_in(argv))
     args = parser.parse_args(argv)
     sub = parser._subparsers._group_actions[0].choices[args.command]  # the subcommand's parser, for errors
     handler = {"train": _train, "sample": _sample, "eval": _eval, "plot": _plot, "reproduce": _reproduce,
                "sweep": _sweep}
-    return handler[args.command](args, sub)
+    try:
+        return handler[args.command](args, sub)
+    except KeyboardInterrupt:
+        print(f"{sub.prog}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -100,6 +100,9 @@ class TrainConfig:
     ``g_nonlinearity`` / ``d_nonlinearity`` (`architectures.NONLINEARITIES`; DCGAN defaults relu / leaky_relu),
     ``g_norm`` ("batchnorm", "layernorm", "none"; default from ``g_batchnorm``), ``g_filters`` /
     ``d_filters`` (default ``base_filters``), ``g_constant_filters`` / ``d_constant_filters``.
+
+    History: ``extensions``, one record per resume that changed ``steps`` (`wgan.extend.plan_resume`):
+    ``{"at_step", "from_steps", "to_steps", "extend_lr", "lr_g", "lr_d"}``; empty for a run as first planned.
     """
 
     dataset: str = "8gaussians"
@@ -158,6 +161,7 @@ class TrainConfig:
     dataset_options: dict = field(default_factory=dict)
     algorithm_options: dict = field(default_factory=dict)
     algorithm_path: str | None = None
+    extensions: list = field(default_factory=list)
 
     # ------------------------------------------------------------------ defaults and checks
     def algorithm_class(self):
@@ -259,6 +263,7 @@ class TrainConfig:
             raise ConfigError(f"eval_raw: expected a bool, got {self.eval_raw!r}")
         check_int("heldout_size", self.heldout_size, minimum=0)
         check_int("heldout_every", self.heldout_every, minimum=1)
+        _check_extensions(self.extensions)
         if not isinstance(self.dataset_options, dict):
             raise ConfigError(f"dataset_options: expected a dict, got {type(self.dataset_options).__name__}")
         declared = {opt.name for opt in algorithm.options}
@@ -292,6 +297,8 @@ class TrainConfig:
             raise ConfigError(f"unknown config fields {unknown}; valid fields: {sorted(names)}")
         data = dict(data)
         if data.get("betas") is not None:
+            if not isinstance(data["betas"], (list, tuple)):
+                raise ConfigError(f"betas: expected two numbers [b1, b2], got {data['betas']!r}")
             data["betas"] = tuple(data["betas"])
         return cls(**data)
 
@@ -330,3 +337,25 @@ def _check_declaration(algorithm, options: dict) -> None:
         unknown = sorted(set(overrides) - allowed)
         if unknown:
             raise ConfigError(f"algorithm: {where}: its {preset} name unknown fields {unknown}")
+
+
+_EXTENSION_KEYS = {"at_step", "from_steps", "to_steps", "extend_lr", "lr_g", "lr_d"}
+
+
+def _check_extensions(extensions) -> None:
+    if not isinstance(extensions, list):
+        raise ConfigError(f"extensions: expected a list of extension records, got {type(extensions).__name__}")
+    for i, record in enumerate(extensions):
+        if not isinstance(record, dict) or set(record) != _EXTENSION_KEYS:
+            raise ConfigError(f"extensions[{i}]: expected a record with the keys {sorted(_EXTENSION_KEYS)}, "
+                              f"got {record!r}")
+        if record["extend_lr"] not in (None, "constant", "linear"):
+            raise ConfigError(f"extensions[{i}].extend_lr: {record['extend_lr']!r} is not one of None, constant, "
+                              "linear")
+        for key in ("at_step", "from_steps", "to_steps"):
+            check_int(f"extensions[{i}].{key}", record[key], minimum=0)
+        if record["to_steps"] <= record["at_step"] and record["extend_lr"] == "linear":
+            raise ConfigError(f"extensions[{i}]: a linear extension must end after it starts, got at_step "
+                              f"{record['at_step']} and to_steps {record['to_steps']}")
+        for key in ("lr_g", "lr_d"):
+            check_float(f"extensions[{i}].{key}", record[key], positive=False)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import math
 import signal
+import sys
 import threading
 import time
 import warnings
@@ -36,11 +37,11 @@ import numpy as np
 
 import minigrad
 from minigrad import Tensor, optim
-from wgan import run_folder
+from wgan import extend, run_folder, snapshots
 from wgan.algorithms.base import TERM_NAMES, Objective
 from wgan.device import DeviceNoise, DeviceStats, as_device_tensor, device_sampler
-from wgan.checkpoint import load_checkpoint, save_checkpoint
-from wgan.config import TrainConfig
+from wgan.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from wgan.config import ConfigError, TrainConfig
 from wgan.ema import ExponentialMovingAverage
 from wgan.models import build_models
 from wgan.run_folder import read_metrics
@@ -109,6 +110,11 @@ class Trainer:
             self.dataset, self.heldout = self.dataset.heldout_split(cfg.heldout_size,
                                                                     np.random.default_rng([cfg.seed, 5]))
         self.device = minigrad.backend.normalize_device(cfg.device)
+        if self.device == "cuda":
+            try:
+                minigrad.backend.xp_for("cuda")
+            except RuntimeError as exc:  # no CuPy or no GPU: the user's device choice, not a bug
+                raise ConfigError(f"device: {exc}") from None
         self.callbacks = list(callbacks)
         self.progress = progress
         minigrad.manual_seed(cfg.seed)
@@ -124,15 +130,13 @@ class Trainer:
         self._d_params = list(self.critic.parameters())
         self.opt_g = make_optimizer(cfg, self._g_params, cfg.lr_g)
         self.opt_d = make_optimizer(cfg, self._d_params, cfg.lr_d)
-        # linear decay to 0 at the last step, computed on the device (a captured step advances it)
-        self.lr_schedules = [optim.lr_scheduler.LinearLR(opt, start_factor=1.0, end_factor=0.0,
-                                                         total_iters=max(cfg.steps, 1))
-                             for opt in (self.opt_g, self.opt_d)] if cfg.lr_decay == "linear" else []
         self.step = 0
+        self._build_lr_schedules()
         self.history: list[dict] = []
         self.out_dir = Path(cfg.out_dir) if cfg.out_dir else None
         self._interrupted = False
         self._elapsed = 0.0
+        self.resume_plan: extend.ResumePlan | None = None
         self._scores_reason_logged = False
         self.on_device = self.device != "cpu"
         if self.on_device:  # see wgan.device: no host traffic inside a step
@@ -142,6 +146,17 @@ class Trainer:
         self._setup_cuda_graph(cuda_graph)
 
     # ------------------------------------------------------------------ one iteration
+    def _build_lr_schedules(self) -> None:
+        """Set the learning rates of the schedule's piece in force at ``self.step`` (`wgan.extend.lr_segment`):
+        a linear decay to 0 is a device-side `LinearLR` per optimizer (a captured step advances it)."""
+        kind, lr_g, lr_d, self._lr_start, length = extend.lr_segment(self.config, self.step)
+        for opt, lr in ((self.opt_g, lr_g), (self.opt_d, lr_d)):
+            for group in opt.param_groups:
+                group["lr"] = lr
+        self.lr_schedules = [optim.lr_scheduler.LinearLR(opt, start_factor=1.0, end_factor=0.0,
+                                                         total_iters=max(length, 1))
+                             for opt in (self.opt_g, self.opt_d)] if kind == "linear" else []
+
     def critic_iterations(self, step: int) -> int:
         """n_critic, or 100 at the official WGAN schedule's steps (the first 25 and every 500th)."""
         if self.config.critic_schedule == "official" and (step < 25 or step % 500 == 0):
@@ -210,8 +225,9 @@ class Trainer:
         return stats
 
     def _set_learning_rates(self) -> None:
-        """Step k runs with lr * (1 - k / steps); step 0 with the schedule's start (on the device's lr)."""
-        if self.step > 0:
+        """Advance the schedule's piece in force (`_build_lr_schedules`): its step ``start + e`` runs with
+        ``lr * (1 - e / length)``, computed on the device."""
+        if self.step > self._lr_start:  # step start + e runs with lr * (1 - e / length)
             for schedule in self.lr_schedules:
                 schedule.step()
 
@@ -372,17 +388,45 @@ class Trainer:
         fake = self.generate(self.heldout_z, raw=True)
         return float(self.algorithm.w_estimate(self.critic_values(self.heldout), self.critic_values(fake)))
 
-    def plot(self, path) -> None:
-        """The samples figure: real and generated points over the critic's contour (2-D), or an image grid."""
-        from wgan import plots
+    def figure_data(self) -> dict:
+        """The arrays of the current step's samples figure, from a generator seeded by (seed, step): for 2-D
+        data ``real`` and ``fake`` (512, 2), the critic's value ``critic`` (64, 64) on ``axis`` (64,), the
+        half-width ``bounds`` of the square and ``n_modes`` (0 when not a mixture); for images ``images``
+        (64, C, H, W) in [-1, 1]."""
+        from wgan.plots import critic_grid
 
         rng = np.random.default_rng([self.config.seed, 3, self.step])
-        if self.dataset.kind == "2d":
-            real = self.dataset.reference_sample(512, rng)
-            bounds = max(3.0, 1.25 * float(np.abs(real).max()))
-            plots.plot_toy(real, self.sample(512, rng), path, critic=self.critic_values, bounds=bounds)
+        if self.dataset.kind != "2d":
+            return {"images": self.sample(64, rng)}
+        real = self.dataset.reference_sample(512, rng)
+        bounds = max(3.0, 1.25 * float(np.abs(real).max()))
+        fake = self.sample(512, rng)
+        axis, values = critic_grid(self.critic_values, bounds, grid=64)
+        centers = getattr(self.dataset, "centers", None)
+        return {"real": real, "fake": fake, "axis": axis, "critic": values, "bounds": bounds,
+                "n_modes": 0 if centers is None else len(centers)}
+
+    def figure_title(self, metrics: dict | None = None) -> str:
+        """"<algorithm> on <dataset> · step <step>/<steps>" and, on a second line, the scores in `metrics`."""
+        from wgan.plots import describe_scores
+
+        centers = getattr(self.dataset, "centers", None)
+        scores = describe_scores(metrics or {}, n_modes=None if centers is None else len(centers))
+        head = f"{self.config.algorithm} on {self.config.dataset} · step {self.step}/{self.config.steps}"
+        return head + (f"\n{scores}" if scores else "")
+
+    def plot(self, path, metrics: dict | None = None, figure: dict | None = None) -> None:
+        """The samples figure: real and generated points over the critic's contours (2-D), or an image grid,
+        titled with the step and the scores in `metrics`. `figure` is `figure_data`'s dict (computed if None)."""
+        from wgan import plots
+
+        figure = figure if figure is not None else self.figure_data()
+        title = self.figure_title(metrics)
+        if "images" in figure:
+            plots.plot_image_grid(figure["images"], path, nrow=8, title=title.replace("\n", " · "))
         else:
-            plots.plot_image_grid(self.sample(64, rng), path, nrow=8)
+            plots.plot_toy(figure["real"], figure["fake"], path, bounds=figure["bounds"], title=title,
+                           values=(figure["axis"], figure["critic"]))
 
     # ------------------------------------------------------------------ checkpoints
     def state_meta(self) -> dict:
@@ -410,41 +454,65 @@ class Trainer:
     def load_state(self, checkpoint) -> None:
         """Restore models, optimizers, RNGs, dataset position and step from a checkpoint (path or loaded)."""
         ckpt = load_checkpoint(checkpoint) if isinstance(checkpoint, (str, Path)) else checkpoint
-        self.generator.load_state_dict(ckpt.models["G"])
-        self.critic.load_state_dict(ckpt.models["D"])
+        ckpt.require(("G", "D"), meta=("config", "rng", "minigrad_rng"))
+        ckpt.require_finite()
+        for name, target in (("G", self.generator), ("D", self.critic)):
+            try:
+                target.load_state_dict(ckpt.models[name])
+            except RuntimeError as exc:  # Module.load_state_dict lists missing keys and shape mismatches
+                detail = str(exc).split(":", 1)[-1].strip().replace("\n\t", "; ")
+                raise CheckpointError(f"checkpoint {ckpt.path}: model {name} does not fit this run's "
+                                      f"{type(target).__name__}: {detail}") from None
         if self.ema is not None:
             if "G_ema" not in ckpt.models:
-                raise ValueError("checkpoint: the config has ema_decay > 0 but the checkpoint holds no averaged "
-                                 "generator (G_ema)")
+                raise CheckpointError(f"checkpoint {ckpt.path}: the config has ema_decay > 0 but the checkpoint "
+                                      "holds no averaged generator (G_ema)")
             self.ema.module.load_state_dict(ckpt.models["G_ema"])
-        self.opt_g.load_state_dict(ckpt.optimizers["G"])
-        self.opt_d.load_state_dict(ckpt.optimizers["D"])
-        self.rng.bit_generator.state = ckpt.meta["rng"]
-        minigrad.backend.set_rng_state(ckpt.meta["minigrad_rng"])
+        for name, target in (("G", self.opt_g), ("D", self.opt_d)):
+            try:
+                target.load_state_dict(ckpt.optimizers[name])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise CheckpointError(f"checkpoint {ckpt.path}: optimizer {name}: {exc}") from None
+        try:
+            self.rng.bit_generator.state = ckpt.meta["rng"]
+            minigrad.backend.set_rng_state(ckpt.meta["minigrad_rng"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise CheckpointError(f"checkpoint {ckpt.path}: its random-generator states are malformed ({exc})") from None
         self.dataset.load_state_dict(ckpt.meta.get("dataset_state", {}))
         if self.on_device and "device_noise" in ckpt.meta:
             self.device_noise.load_state_dict(ckpt.meta["device_noise"])
         self.step = ckpt.step
+        self._build_lr_schedules()  # the piece of the schedule in force at this step (an extension's, maybe)
         for schedule in self.lr_schedules:  # at the epoch of the last step done (train_step advances it first)
-            schedule.load_state_dict(dict(schedule.state_dict(), last_epoch=max(self.step - 1, 0)))
+            schedule.load_state_dict(dict(schedule.state_dict(), last_epoch=max(self.step - 1 - self._lr_start, 0)))
         self._elapsed = float(ckpt.meta.get("elapsed", 0.0))
 
     @classmethod
     def resume(cls, run_dir, dataset=None, callbacks: Iterable = (), progress: bool = False,
-               steps: int | None = None, cuda_graph: bool | None = None) -> Trainer:
-        """A Trainer continuing the run in `run_dir` from its checkpoint (optionally to a new `steps`).
+               steps: int | None = None, extend_lr: str | None = None, changes: dict | None = None,
+               cuda_graph: bool | None = None) -> Trainer:
+        """A Trainer continuing the run in `run_dir` from its checkpoint, by the rule of `wgan.extend`:
+        to the planned steps exactly; to a new `steps` exactly when the learning rates are constant, and with a
+        decaying schedule only when `extend_lr` ("constant" or "linear") names the extension's schedule;
+        `changes` (field -> value) may touch only `wgan.extend.RESUMABLE_FIELDS`. Refused resumes raise
+        ConfigError. ``trainer.resume_plan.message`` says in one line what the resume does.
 
-        The run's logged rows after the checkpoint's step are dropped, so the metrics files
-        read as if the run had never stopped.
+        The run's logged rows and evaluation snapshots after the checkpoint's step are dropped, so the run
+        folder reads as if the run had never stopped; temporary files of killed writes are removed.
         """
+        from minigrad.serialization import remove_stale_temporaries
+
         run_dir = Path(run_dir)
         ckpt = load_checkpoint(run_folder.checkpoint_file(run_dir))
-        fields = dict(ckpt.meta["config"], out_dir=str(run_dir))
-        if steps is not None:
-            fields["steps"] = steps
-        config = TrainConfig.from_dict(fields)
-        trainer = cls(config, dataset=dataset, callbacks=callbacks, progress=progress, cuda_graph=cuda_graph)
+        saved = TrainConfig.from_dict(dict(_saved_config(ckpt), out_dir=str(run_dir)))
+        plan = extend.plan_resume(saved, ckpt.step, steps=steps, extend_lr=extend_lr, changes=changes,
+                                  where=str(run_folder.checkpoint_file(run_dir)))
+        trainer = cls(plan.config, dataset=dataset, callbacks=callbacks, progress=progress, cuda_graph=cuda_graph)
         trainer.load_state(ckpt)
+        trainer.resume_plan = plan
+        remove_stale_temporaries(run_folder.checkpoint_file(run_dir))
+        for name in (run_folder.METRICS_JSONL, run_folder.METRICS_CSV, run_folder.CONFIG_NAME):
+            (run_dir / (name + ".tmp")).unlink(missing_ok=True)  # left by a killed atomic write
         trainer.history = [row for row in read_metrics(run_dir) if row["step"] <= trainer.step]
         return trainer
 
@@ -453,7 +521,7 @@ class Trainer:
         """A Trainer holding a checkpoint's state (a run folder or .npz), writing nothing: for sampling
         and evaluation."""
         ckpt = load_checkpoint(path)
-        config = TrainConfig.from_dict(dict(ckpt.meta["config"], out_dir=None))
+        config = TrainConfig.from_dict(dict(_saved_config(ckpt), out_dir=None))
         trainer = cls(config, dataset=dataset)
         trainer.load_state(ckpt)
         return trainer
@@ -476,6 +544,7 @@ class Trainer:
             run_folder.write_config(self.out_dir, self.config)
             self._write_metrics()
             self._write_scores_protocol()
+            snapshots.drop_snapshots_after(self.out_dir, self.step)
         self._call("on_fit_start", self)
         bar = tqdm(total=total, initial=self.step, disable=not self.progress, unit="it", dynamic_ncols=True)
         evals = 0
@@ -497,8 +566,11 @@ class Trainer:
                     row.update(self.evaluate())
                     if self.ema is not None and cfg.eval_raw:
                         row.update({f"raw_{k}": v for k, v in self.evaluate(raw=True).items()})
-                    if self.out_dir is not None and (evals % cfg.plot_every == 0 or done):
-                        self.plot(run_folder.samples_figure(self.out_dir, self.step))
+                    if self.out_dir is not None:
+                        figure = self.figure_data()
+                        snapshots.save_snapshot(self.out_dir, self.step, figure)
+                        if evals % cfg.plot_every == 0 or done:
+                            self.plot(run_folder.samples_figure(self.out_dir, self.step), row, figure)
                     evals += 1
                     self._call("on_eval", self, self.step, row)
                 if logged:
@@ -514,9 +586,9 @@ class Trainer:
                     self._checkpoint()
                 if self._interrupted:
                     break
-        bar.close()
-        if self.step > start_step or self._interrupted:
-            self._finish()
+            bar.close()
+            if self.step > start_step or self._interrupted:
+                self._finish()  # still deferred: a Ctrl-C here lets the final checkpoint complete
         if self._interrupted:
             self._interrupted = False
             where = f"; checkpoint written to {run_folder.checkpoint_file(self.out_dir)}" if self.out_dir else ""
@@ -528,11 +600,11 @@ class Trainer:
         if self.out_dir is None:
             return
         self._checkpoint()
-        from wgan import metrics, plots
+        from wgan import plots
 
         if self.history:
             plots.plot_metrics(self.history, self.out_dir / run_folder.METRICS_FIGURE,
-                               keys=tuple(metrics.plot_keys(self.history, self.dataset.kind)))
+                               title=f"{self.config.algorithm} on {self.config.dataset}")
 
     def _checkpoint(self) -> None:
         self.read_stats()  # the finiteness check first: a checkpoint never holds a diverged state
@@ -557,18 +629,37 @@ class Trainer:
         run_folder.write_metrics(self.out_dir, self.history)
 
 
+def _saved_config(ckpt) -> dict:
+    """The config fields a checkpoint's meta holds (CheckpointError naming the file when there are none)."""
+    config = ckpt.meta.get("config")
+    if not isinstance(config, dict):
+        raise CheckpointError(f"checkpoint {ckpt.path}: its meta holds no config object")
+    return config
+
+
 class _DeferredInterrupt:
-    """Inside: the first Ctrl-C only sets ``trainer._interrupted`` (the loop checkpoints and stops
-    after the current step); a second one interrupts at once."""
+    """Inside: the first Ctrl-C only sets ``trainer._interrupted`` and says so on stderr at once (the loop
+    finishes the current step, which may include an evaluation, writes a checkpoint and stops); a second one
+    interrupts at once.
+
+    Windows checked: the handler stays installed through the final checkpoint (a Ctrl-C there waits for the
+    write to finish), and on exit the previous handler is restored even when it was not set from Python
+    (``signal.signal`` returns None for those: SIGINT's default handler is put back), so no later first Ctrl-C
+    is swallowed by a stale handler of a finished run.
+    """
+
+    _NOT_INSTALLED = object()
 
     def __init__(self, trainer: Trainer):
         self.trainer = trainer
-        self.previous = None
+        self.previous = self._NOT_INSTALLED
 
     def _handler(self, signum, frame):
         if self.trainer._interrupted:
             raise KeyboardInterrupt
         self.trainer._interrupted = True
+        print("\nCtrl-C: stopping after the current step and writing a checkpoint (press Ctrl-C again to stop "
+              "at once)", file=sys.stderr, flush=True)
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
@@ -576,5 +667,5 @@ class _DeferredInterrupt:
         return self
 
     def __exit__(self, *exc):
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
+        if self.previous is not self._NOT_INSTALLED:
+            signal.signal(signal.SIGINT, signal.default_int_handler if self.previous is None else self.previous)

@@ -82,3 +82,35 @@ def test_load_errors_name_the_file(tmp_path):
     np.save(single, np.zeros(3))
     with pytest.raises(ValueError, match="single.npy"):
         minigrad.load(single)
+
+
+def test_load_says_what_the_file_is_instead(tmp_path):
+    cases = {"random.npz": (os.urandom(64), "not an .npz archive at all"),
+             "empty.npz": (b"", "not an .npz archive at all \\(it is empty\\)"),
+             "text.npz": (b"hello world", "starts with b'hello wo'")}
+    for name, (data, message) in cases.items():
+        (tmp_path / name).write_bytes(b"\x00" + data if name == "random.npz" else data)
+        with pytest.raises(ValueError, match=f"{name}.*{message}"):
+            minigrad.load(tmp_path / name)
+    payload = np.empty(1, dtype=object)
+    payload[0] = 1
+    np.savez(tmp_path / "objects.npz", w=np.zeros(2), objs=payload)
+    with pytest.raises(ValueError, match="entry 'objs' holds pickled Python objects"):
+        minigrad.load(tmp_path / "objects.npz")
+    np.savez(tmp_path / "whole.npz", w=np.zeros(1000))
+    data = (tmp_path / "whole.npz").read_bytes()
+    (tmp_path / "truncated.npz").write_bytes(data[:len(data) // 2])
+    with pytest.raises(ValueError, match="truncated.npz.*damaged or truncated zip"):
+        minigrad.load(tmp_path / "truncated.npz")
+
+
+def test_save_removes_temporaries_left_by_a_killed_write(tmp_path):
+    path = tmp_path / "ck.npz"
+    for stale in ("ck.npz.abc123.tmp", "ck.npz.x_9.tmp"):
+        (tmp_path / stale).write_bytes(b"half a checkpoint")
+    (tmp_path / "other.npz.abc.tmp").write_bytes(b"someone else's")
+    (tmp_path / "ck.npz.tmp").write_bytes(b"not save's pattern")
+    minigrad.save({"w": np.ones(2)}, path)
+    assert sorted(os.listdir(tmp_path)) == ["ck.npz", "ck.npz.tmp", "other.npz.abc.tmp"]
+    (tmp_path / "ck.npz.def.tmp").write_bytes(b"")
+    assert minigrad.serialization.remove_stale_temporaries(path) == [str(tmp_path / "ck.npz.def.tmp")]

@@ -68,3 +68,84 @@ def test_plot_metrics(tmp_path):
     assert open_png(plot_metrics(rows, tmp_path / "one.png", keys=("loss",)))[0] == (800, 450)
     with pytest.raises(ValueError, match="none of \\['gp'\\]"):
         plot_metrics(rows, tmp_path / "none.png", keys=("gp",))
+
+
+def test_toy_figure_explains_itself():
+    from matplotlib.figure import Figure
+
+    from wgan.plots import draw_toy
+
+    rng = np.random.default_rng(0)
+    real, fake = rng.normal(size=(64, 2)) * 0.01 + [1, 0], rng.normal(size=(80, 2))
+    axis, values = critic_grid(lambda p: -np.linalg.norm(p - [1, 0], axis=1), bounds=2.0, grid=16)
+    fig = Figure()
+    ax = fig.add_subplot()
+    draw_toy(fig, ax, real, fake, axis, values, 2.0, title="wgan-gp on ring · step 5/10\nexact W1 0.5")
+    assert ax.get_title() == "wgan-gp on ring · step 5/10\nexact W1 0.5"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["real data (64)", "generated (80)"]
+    colorbar = [a for a in fig.axes if a is not ax]
+    assert len(colorbar) == 1 and colorbar[0].get_ylabel() == "critic value D(x)"
+    real_dots, fake_marks = ax.collections[-2], ax.collections[-1]
+    assert real_dots.get_zorder() < fake_marks.get_zorder()  # generated samples drawn over the real data
+    assert real_dots.get_sizes()[0] > fake_marks.get_sizes()[0]  # ... and the real discs stay visible around them
+    assert not np.allclose(real_dots.get_facecolor()[0][:3], fake_marks.get_facecolor()[0][:3])
+    assert ax.get_xlim() == (-2.0, 2.0) and ax.get_ylim() == (-2.0, 2.0)
+
+
+def test_constant_critic_is_said_not_drawn():
+    from matplotlib.figure import Figure
+
+    from wgan.plots import draw_toy
+
+    fig = Figure()
+    ax = fig.add_subplot()
+    draw_toy(fig, ax, np.zeros((3, 2)), np.ones((3, 2)), np.linspace(-1, 1, 4), np.zeros((4, 4)), 1.0)
+    assert len(fig.axes) == 1 and "critic constant" in ax.texts[0].get_text()
+
+
+def test_describe_scores():
+    from wgan.plots import describe_scores
+
+    assert describe_scores({"w1": 0.01234, "modes": 7, "hq_fraction": 0.9512}, n_modes=8) == \
+        "exact W1 0.01234 · modes 7/8 · HQ 95.1%"
+    assert describe_scores({"fid": 12.5, "class_spread": 0.9, "w_estimate": 3.0}) == \
+        "FD (digit-classifier features) 12.5 · class spread 0.9"
+    assert describe_scores({"w1": float("nan"), "modes": None}) == ""
+
+
+def test_metrics_figure_shares_one_axis_for_the_distances():
+    from wgan.plots import metrics_figure
+
+    rows = [{"step": s, "w_estimate": 5.0 / (1 + s), "grad_norm": 1 + 1 / (1 + s), "penalty": 0.01 / (1 + s)}
+            for s in range(1, 301)]
+    for row in rows[49::50]:
+        row.update(w1=0.2 / row["step"] ** 0.5, w_estimate_heldout=4.0 / (1 + row["step"]))
+    fig = metrics_figure(rows, title="wgan-gp on ring")
+    distance, regularity = fig.axes[0], fig.axes[1]
+    labels = [line.get_label() for line in distance.get_lines() if not line.get_label().startswith("_")]
+    assert len(labels) == 3 and labels[0].startswith("critic's W estimate") and "held-out" in labels[1] \
+        and labels[2].startswith("exact W1")
+    assert "mean of 6 logged steps" in labels[0]  # 300 per-step points: faint raw line plus a moving average
+    assert distance.get_ylabel() == "distance" and distance.get_title() == "wgan-gp on ring"
+    twins = [a for a in fig.axes[2:] if a.bbox.bounds == regularity.bbox.bounds]
+    assert len(fig.axes) == 3 and twins  # grad norm on the left, the penalty on its own right axis
+    assert regularity.get_ylabel() == "grad norm" and twins[0].get_ylabel() == "penalty"
+    legend = [t.get_text() for t in regularity.get_legend().get_texts()]
+    assert any("‖∇D(x̂)‖" in t for t in legend) and any("penalty" in t for t in legend)
+
+
+def test_metrics_figure_without_penalty_or_heldout_has_one_panel():
+    from wgan.plots import metrics_figure
+
+    fig = metrics_figure([{"step": s, "w_estimate": 1.0, "w1": 2.0} for s in range(5)])
+    assert len(fig.axes) == 1 and len(fig.axes[0].get_lines()) == 2
+
+
+def test_image_grid_title_band(tmp_path):
+    gray = np.zeros((4, 1, 8, 8), dtype=np.float32)
+    plain = open_png(plot_image_grid(gray, tmp_path / "plain.png", nrow=2))[0]
+    size, mode = open_png(plot_image_grid(gray, tmp_path / "t.png", nrow=2, title="step 10 · FID 1.0"))
+    assert mode == "L" and size[0] == max(plain[0], 240) and size[1] > plain[1]
+    with Image.open(tmp_path / "t.png") as img:
+        band = np.asarray(img)[: size[1] - plain[1]]
+    assert band.min() == 0 and band.max() == 255  # black text on a white band

@@ -102,8 +102,19 @@ def test_user_errors_are_one_line_with_status_2(files, argv, message, capsys):
     assert message.format(root=files) in lines[0]
 
 
+def test_cuda_without_a_gpu_is_a_one_line_error(no_cuda, tmp_path, capsys):
+    for argv in (["train", "--device", "cuda"], ["train", "--config", str(tmp_path / "cuda.json")]):
+        (tmp_path / "cuda.json").write_text('{"device": "cuda", "steps": 1}')
+        with pytest.raises(SystemExit) as exc:
+            cli.main(argv + ["--out", str(tmp_path / "r"), "--no-progress"])
+        err = capsys.readouterr().err
+        assert exc.value.code == 2 and err.count("\n") == 1 and "device 'cuda' is not available" in err, err
+
+
 def test_cuda_without_a_gpu_is_a_one_line_error_in_a_real_process(tmp_path):
-    if minigrad.cuda_is_available():
+    probe = subprocess.run([sys.executable, "-c", "import minigrad; print(minigrad.cuda_is_available())"],
+                           capture_output=True, text=True, cwd=ROOT, timeout=120)
+    if probe.stdout.strip() != "False":
         pytest.skip("this machine has a GPU")
     out = subprocess.run([sys.executable, "-m", "wgan", "train", "--device", "cuda", "--out", str(tmp_path / "r")],
                          capture_output=True, text=True, cwd=ROOT, timeout=300)

@@ -72,10 +72,11 @@ def test_extending_a_decaying_schedule_is_refused_unless_named(tmp_path):
     assert TrainConfig.load(tmp_path / "config.json").steps == 4  # nothing was rewritten
 
 
-@pytest.mark.parametrize("extend_lr", ["constant", "linear"])
-def test_named_extension_schedules_continue_without_a_jump(tmp_path, extend_lr):
+@pytest.mark.parametrize("extend_lr, device", [("constant", "cpu"), ("linear", "cpu"),
+                                               pytest.param("linear", "cuda", marks=pytest.mark.cuda)])
+def test_named_extension_schedules_continue_without_a_jump(tmp_path, extend_lr, device):
     rates = _Rates()
-    config = _small(tmp_path, lr_decay="linear", lr_g=2e-3, lr_d=1e-3, steps=4)
+    config = _small(tmp_path, lr_decay="linear", lr_g=2e-3, lr_d=1e-3, steps=4, device=device)
     Trainer(config, callbacks=[rates]).fit()
     np.testing.assert_allclose([rates.rates[s][0] for s in (1, 2, 3, 4)], [2e-3, 1.5e-3, 1e-3, 5e-4])
     resumed = Trainer.resume(tmp_path, steps=8, extend_lr=extend_lr, callbacks=[rates])

@@ -41,7 +41,7 @@ def remove_stale_temporaries(path: str | os.PathLike) -> list[str]:
     last rename could win anyway.)"""
     path = os.path.abspath(os.fspath(path))
     directory, prefix = os.path.dirname(path), os.path.basename(path) + "."
-    removed = []
+    removed: list[str] = []
     try:
         names = os.listdir(directory)
     except OSError:

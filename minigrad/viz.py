@@ -99,7 +99,8 @@ def render(tensors: Tensor | Sequence[Tensor], path: str | Path, format: str | N
     path = Path(path)
     chosen = format if format is not None else path.suffix.lower().lstrip(".")
     if chosen not in FORMATS:
-        given = f"format={format!r}" if format is not None else f"{str(path)!r} ends in {path.suffix or 'no extension'!r}"
+        suffix = path.suffix or "no extension"
+        given = f"format={format!r}" if format is not None else f"{str(path)!r} ends in {suffix!r}"
         raise ValueError(f"render: format must be one of {', '.join(FORMATS)} (the file's extension, or format=...); "
                          f"got {given}")
     dot = shutil.which("dot")

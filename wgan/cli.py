@@ -364,8 +364,8 @@ def _train(args, parser) -> int:
             if fixed:
                 parser.error(f"--resume continues a run with its saved training fields: only --steps may be given "
                              f"with it, not {', '.join(_flag(name) for name in fixed)} (besides --extend-lr and the "
-                             f"bookkeeping fields {', '.join(_flag(name) for name in RESUMABLE_FIELDS if name != 'plot_every')}, which are "
-                             "applied); to train differently, start a new run with --out")
+                             f"bookkeeping fields {', '.join(_flag(n) for n in RESUMABLE_FIELDS if n != 'plot_every')},"
+                             " which are applied); to train differently, start a new run with --out")
             changes = {name: getattr(args, name) for name in given}
             trainer = Trainer.resume(args.resume, progress=not args.no_progress, steps=args.steps,
                                      extend_lr=args.extend_lr, changes=changes,

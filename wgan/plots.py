@@ -258,7 +258,8 @@ def plot_metrics(rows: Sequence[dict], path: str | os.PathLike, keys: Sequence[s
     Default (``keys=None``): one panel with every distance of `DISTANCE_KEYS` present on a shared y-axis
     (the two estimates of W and the exact W1 are the same quantity), one panel per image score logged (FD,
     KID, classifier score, with the real data's own value ``<key>_real`` dashed), and a panel with the
-    gradient norm and the penalty (`REGULARITY_KEYS`) when logged. A per-step series of more than 200 points is drawn faint with its moving average on top.
+    gradient norm and the penalty (`REGULARITY_KEYS`) when logged. A per-step series of more than 200 points
+    is drawn faint with its moving average on top.
     With `keys`: those series in one panel, the second on a twin right axis when the ranges of the first
     two differ by more than `twin_ratio`.
     """
@@ -272,7 +273,8 @@ def plot_metrics(rows: Sequence[dict], path: str | os.PathLike, keys: Sequence[s
 def metrics_figure(rows: Sequence[dict], twin_ratio: float = 5.0, title: str | None = None):
     """The matplotlib Figure of `plot_metrics`'s default layout (see there)."""
     specs = (("distance", DISTANCE_KEYS),
-             *(("score", ((key, METRIC_LABELS.get(key, label)),)) for key, label in IMAGE_SCORES if key != "class_spread"),
+             *(("score", ((key, METRIC_LABELS.get(key, label)),))
+               for key, label in IMAGE_SCORES if key != "class_spread"),
              ("regularity", REGULARITY_KEYS))
     panels = []
     for kind, spec in specs:

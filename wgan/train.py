@@ -477,7 +477,8 @@ class Trainer:
             self.rng.bit_generator.state = ckpt.meta["rng"]
             minigrad.backend.set_rng_state(ckpt.meta["minigrad_rng"])
         except (ValueError, KeyError, TypeError) as exc:
-            raise CheckpointError(f"checkpoint {ckpt.path}: its random-generator states are malformed ({exc})") from None
+            raise CheckpointError(f"checkpoint {ckpt.path}: its random-generator states are malformed "
+                                  f"({exc})") from None
         self.dataset.load_state_dict(ckpt.meta.get("dataset_state", {}))
         if self.on_device and "device_noise" in ckpt.meta:
             self.device_noise.load_state_dict(ckpt.meta["device_noise"])

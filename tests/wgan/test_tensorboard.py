@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 pytest.importorskip("tensorboardX", reason="tensorboardX is not installed (the tensorboard extra)")
-from tensorboardX.proto import event_pb2  # noqa: E402
+from tensorboardX.proto import event_pb2
 
-from wgan import TrainConfig, Trainer, cli  # noqa: E402
-from wgan.tensorboard import TensorBoardLogger  # noqa: E402
+from wgan import TrainConfig, Trainer, cli
+from wgan.tensorboard import TensorBoardLogger
 
 TINY = ["--width", "8", "--depth", "1", "--batch-size", "16", "--eval-samples", "100", "--no-progress"]
 

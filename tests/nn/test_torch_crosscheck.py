@@ -54,6 +54,8 @@ def test_torch_state_dict_loads_into_ours():
 
 
 def test_default_init_distribution_matches_torch():
+    minigrad.manual_seed(0)  # seeded: the max-abs check on 200 bias values fails on about one draw in a hundred
+    torch.manual_seed(0)
     ours, theirs = nn.Linear(300, 200), torch.nn.Linear(300, 200)
     for a, b in ((ours.weight, theirs.weight), (ours.bias, theirs.bias)):
         a, b = a.numpy(), b.detach().numpy()

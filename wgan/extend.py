@@ -32,7 +32,10 @@ __all__ = ["EXTEND_LR", "RESUMABLE_FIELDS", "ResumePlan", "plan_resume", "learni
 EXTEND_LR = ("constant", "linear")
 #: Fields a resume may change: they do not touch the models, the optimizers or the random streams.
 #: (The device does not change the numbers' meaning; CPU and GPU runs are not bit-identical to each other.)
-RESUMABLE_FIELDS = ("log_every", "eval_every", "eval_samples", "plot_every", "checkpoint_every", "device")
+#: ``heldout_every`` only says how often the held-out estimate (eval mode, no gradients, its own fixed draws)
+#: is logged; ``heldout_size`` is not here: it changes the training split of a finite dataset.
+RESUMABLE_FIELDS = ("log_every", "eval_every", "eval_samples", "plot_every", "checkpoint_every", "heldout_every",
+                    "device")
 
 
 def learning_rates(config: TrainConfig, step: int) -> tuple[float, float]:

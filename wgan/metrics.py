@@ -9,7 +9,7 @@
   (FID's formula, in the features of the package's digit classifier: "FD", not Inception's FID) and the spread
   of predicted classes. The classifier score and KID, with real ceilings, are in `wgan.scores`.
 - `METRICS_BY_KIND`: per dataset kind ("2d", "image"), the evaluation the trainer and ``wgan eval`` run and
-  the keys ``metrics.png`` plots (`evaluate`, `plot_keys`).
+  the logged keys ``metrics.png`` plots (`evaluate`, `plot_keys`): the one place those keys are written.
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from minigrad import Tensor
 from wgan.classifier import DigitClassifier
 
 __all__ = ["exact_w1", "mode_stats", "evaluate_2d", "frechet_distance", "class_spread", "evaluate_images",
-           "DigitClassifier", "KindMetrics", "METRICS_BY_KIND", "evaluate", "plot_keys"]
+           "DigitClassifier", "KindMetrics", "METRICS_BY_KIND", "evaluate", "plot_kind", "plot_keys"]
 
 
 def _as_points(x, what: str) -> np.ndarray:
@@ -167,11 +167,18 @@ def evaluate_images(generated: np.ndarray, real: np.ndarray, classifier: DigitCl
 @dataclass(frozen=True)
 class KindMetrics:
     """The metrics of one dataset kind: ``evaluate(trainer, n, rng, raw) -> dict`` (the trainer gives
-    ``sample(n, rng, raw=raw)``, ``dataset`` and, for images, ``image_scorer(n)``) and ``plot_keys``,
-    the logged keys ``metrics.png`` shows (those a run logs, in this order)."""
+    ``sample(n, rng, raw=raw)``, ``dataset`` and, for images, ``image_scorer(n)``) and the logged keys
+    ``metrics.png`` shows (`wgan.plots.metrics_figure`): ``distance_keys`` on one shared y-axis (the critic's
+    W estimates and any ground-truth distance measure the same quantity), then one panel per ``score_keys``."""
 
     evaluate: Callable[..., dict]
-    plot_keys: tuple[str, ...]
+    distance_keys: tuple[str, ...]
+    score_keys: tuple[str, ...] = ()
+
+    @property
+    def plot_keys(self) -> tuple[str, ...]:
+        """Every key the figure may show, in its order."""
+        return self.distance_keys + self.score_keys
 
 
 def _evaluate_points(trainer, n: int, rng: np.random.Generator, raw: bool) -> dict:
@@ -189,10 +196,11 @@ def _evaluate_image_set(trainer, n: int, rng: np.random.Generator, raw: bool) ->
     return row
 
 
+_W_ESTIMATES = ("w_estimate", "w_estimate_heldout")
 #: dataset kind -> its metrics.
 METRICS_BY_KIND: dict[str, KindMetrics] = {
-    "2d": KindMetrics(_evaluate_points, ("w_estimate", "w1", "w_estimate_heldout")),
-    "image": KindMetrics(_evaluate_image_set, ("w_estimate", "fid", "w_estimate_heldout")),
+    "2d": KindMetrics(_evaluate_points, (*_W_ESTIMATES, "w1")),
+    "image": KindMetrics(_evaluate_image_set, _W_ESTIMATES, ("fid", "kid", "classifier_score")),
 }
 
 
@@ -203,12 +211,19 @@ def evaluate(trainer, n: int, rng: np.random.Generator, raw: bool = False) -> di
     if kind not in METRICS_BY_KIND:
         raise ValueError(f"evaluate: no metrics for datasets of kind {kind!r} (known: {', '.join(METRICS_BY_KIND)})")
     return METRICS_BY_KIND[kind].evaluate(trainer, n, rng, raw)
+
+
+def plot_kind(rows: Sequence[dict], kind: str | None = None) -> KindMetrics:
+    """The entry of dataset `kind` (without `kind`: of the kind whose plot keys `rows` log most)."""
+    if kind is None:
+        kind = max(METRICS_BY_KIND, key=lambda k: sum(any(key in row for row in rows)
+                                                       for key in METRICS_BY_KIND[k].plot_keys))
+    if kind not in METRICS_BY_KIND:
+        raise ValueError(f"plot_keys: no metrics for datasets of kind {kind!r} (known: {', '.join(METRICS_BY_KIND)})")
+    return METRICS_BY_KIND[kind]
+
+
 def plot_keys(rows: Sequence[dict], kind: str | None = None) -> list[str]:
     """The default series of ``metrics.png``: the plot keys of dataset `kind` that `rows` log, in order
     (without `kind`: of the kind whose keys the rows log most)."""
-    def logged(k: str) -> list[str]:
-        return [key for key in METRICS_BY_KIND[k].plot_keys if any(key in row for row in rows)]
-
-    if kind is None:
-        kind = max(METRICS_BY_KIND, key=lambda k: len(logged(k)))
-    return logged(kind)
+    return [key for key in plot_kind(rows, kind).plot_keys if any(key in row for row in rows)]

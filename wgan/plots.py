@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from minigrad import Tensor
+from wgan.metrics import plot_kind
 
 __all__ = ["plot_toy", "plot_image_grid", "plot_metrics", "describe_scores", "critic_grid", "draw_toy",
            "image_grid_pixels", "with_title", "metrics_figure", "toy_pixels"]
@@ -239,11 +240,11 @@ METRIC_LABELS = {
 
 SHORT_NAMES = {"fid": "FD", "kid": "KID", "classifier_score": "classifier score"}
 
-#: The distance panel of `plot_metrics`, on one shared y-axis: (key, label). The held-out estimate is the
-#: critic's gap on samples it was not trained on (logged only by runs that measure it).
-DISTANCE_KEYS = (("w_estimate", "critic's W estimate E[D(x)] − E[D(G(z))], training batches"),
-                 ("w_estimate_heldout", "critic's W estimate on held-out data"),
-                 ("w1", "exact W1 (optimal assignment of the evaluation samples)"))
+#: Legend labels of the distance panel of `plot_metrics` (which keys it shows, per dataset kind, is
+#: `wgan.metrics.METRICS_BY_KIND`'s). The held-out estimate is the critic's gap on samples it was not trained on.
+DISTANCE_LABELS = {"w_estimate": "critic's W estimate E[D(x)] − E[D(G(z))], training batches",
+                   "w_estimate_heldout": "critic's W estimate on held-out data",
+                   "w1": "exact W1 (optimal assignment of the evaluation samples)"}
 #: The critic-regularity panel: (key, label); the penalty goes on a right-hand axis of its own.
 REGULARITY_KEYS = (("grad_norm", "mean ‖∇D(x̂)‖ at the penalty points"), ("penalty", "gradient penalty term"))
 SERIES_COLORS = {"w_estimate": "C0", "w_estimate_heldout": "C1", "w1": "C2", "fid": "C2", "kid": "C1",
@@ -251,30 +252,33 @@ SERIES_COLORS = {"w_estimate": "C0", "w_estimate_heldout": "C1", "w1": "C2", "fi
 
 
 def plot_metrics(rows: Sequence[dict], path: str | os.PathLike, keys: Sequence[str] | None = None,
-                 twin_ratio: float = 5.0, title: str | None = None) -> Path:
+                 twin_ratio: float = 5.0, title: str | None = None, kind: str | None = None) -> Path:
     """The metrics of a run against ``row["step"]`` (or the row index), over the rows that log each as a
     finite number.
 
-    Default (``keys=None``): one panel with every distance of `DISTANCE_KEYS` present on a shared y-axis
-    (the two estimates of W and the exact W1 are the same quantity), one panel per image score logged (FD,
-    KID, classifier score, with the real data's own value ``<key>_real`` dashed), and a panel with the
-    gradient norm and the penalty (`REGULARITY_KEYS`) when logged. A per-step series of more than 200 points
-    is drawn faint with its moving average on top.
+    Default (``keys=None``): the plot keys of dataset `kind` (`wgan.metrics.METRICS_BY_KIND`; without `kind`,
+    the kind whose keys the rows log most): one panel with its distances on a shared y-axis (the two
+    estimates of W and the exact W1 are the same quantity), one panel per score (for images FD, KID and the
+    classifier score, with the real data's own value ``<key>_real`` dashed), and a panel with the gradient
+    norm and the penalty (`REGULARITY_KEYS`) when logged. A per-step series of more than 200 points is drawn
+    faint with its moving average on top.
     With `keys`: those series in one panel, the second on a twin right axis when the ranges of the first
     two differ by more than `twin_ratio`.
     """
     if keys is not None:
         return _plot_keys(rows, path, keys, twin_ratio, title)
     path = _target(path)
-    metrics_figure(rows, twin_ratio, title).savefig(path)
+    metrics_figure(rows, twin_ratio, title, kind).savefig(path)
     return path
 
 
-def metrics_figure(rows: Sequence[dict], twin_ratio: float = 5.0, title: str | None = None):
+def metrics_figure(rows: Sequence[dict], twin_ratio: float = 5.0, title: str | None = None,
+                   kind: str | None = None):
     """The matplotlib Figure of `plot_metrics`'s default layout (see there)."""
-    specs = (("distance", DISTANCE_KEYS),
-             *(("score", ((key, METRIC_LABELS.get(key, label)),))
-               for key, label in IMAGE_SCORES if key != "class_spread"),
+    table = plot_kind(rows, kind)
+    specs = (("distance", tuple((key, DISTANCE_LABELS.get(key, METRIC_LABELS.get(key, key)))
+                                for key in table.distance_keys)),
+             *(("score", ((key, METRIC_LABELS.get(key, key)),)) for key in table.score_keys),
              ("regularity", REGULARITY_KEYS))
     panels = []
     for kind, spec in specs:

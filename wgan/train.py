@@ -605,7 +605,7 @@ class Trainer:
 
         if self.history:
             plots.plot_metrics(self.history, self.out_dir / run_folder.METRICS_FIGURE,
-                               title=f"{self.config.algorithm} on {self.config.dataset}")
+                               title=f"{self.config.algorithm} on {self.config.dataset}", kind=self.dataset.kind)
 
     def _checkpoint(self) -> None:
         self.read_stats()  # the finiteness check first: a checkpoint never holds a diverged state

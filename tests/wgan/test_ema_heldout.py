@@ -142,3 +142,27 @@ def test_heldout_resume_is_exact(tmp_path):
     Trainer.resume(tmp_path / "part", steps=4).fit()
     rows = [json.loads(line) for line in (tmp_path / "part" / "metrics.jsonl").read_text().splitlines()]
     assert [r["w_estimate_heldout"] for r in rows] == [r["w_estimate_heldout"] for r in full.history]
+
+
+@pytest.mark.parametrize("algorithm", ["wgan-gp", "sngan"])
+def test_heldout_every_leaves_the_run_alone_so_a_resume_applies_and_lists_it(tmp_path, algorithm):
+    # the held-out estimate runs in eval mode without gradients on its own fixed draws: how often it is taken
+    # changes nothing of the training stream (sngan: no power iteration either), so it is a logging field
+    often = Trainer(_small(algorithm=algorithm, heldout_size=32, heldout_every=1))
+    rarely = Trainer(_small(algorithm=algorithm, heldout_size=32, heldout_every=1000))
+    often.fit(), rarely.fit()
+    for module_a, module_b in ((often.generator, rarely.generator), (often.critic, rarely.critic)):
+        for a, b in zip(_params(module_a), _params(module_b)):
+            np.testing.assert_array_equal(a, b)
+    Trainer(_small(algorithm=algorithm, heldout_size=32, heldout_every=1000, steps=2,
+                   out_dir=str(tmp_path))).fit()
+    resumed = Trainer.resume(tmp_path, steps=4, changes={"heldout_every": 1})
+    assert resumed.config.heldout_every == 1 and resumed.resume_plan.changes == ["--heldout-every 1 (was 1000)"]
+    resumed.fit()
+    rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert ["w_estimate_heldout" in r for r in rows] == [False, True, True, True]  # step 2 ended the first run
+    assert rows[-1]["w_estimate_heldout"] == often.history[-1]["w_estimate_heldout"]
+    assert cli.main(["train", "--resume", str(tmp_path), "--steps", "5", "--heldout-every", "2",
+                     "--no-progress"]) == 0
+    with pytest.raises(ConfigError, match="--heldout-size .*cannot change"):
+        Trainer.resume(tmp_path, changes={"heldout_size": 16})

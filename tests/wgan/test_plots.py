@@ -141,6 +141,25 @@ def test_metrics_figure_without_penalty_or_heldout_has_one_panel():
     assert len(fig.axes) == 1 and len(fig.axes[0].get_lines()) == 2
 
 
+def test_metrics_figure_shows_the_plot_keys_of_the_metrics_by_kind_table(monkeypatch):
+    # the figure's series come from wgan.metrics.METRICS_BY_KIND (the one place the plot keys are written)
+    from wgan import metrics
+    from wgan.plots import metrics_figure
+
+    image_rows = [{"step": s, "w_estimate": 1.0 / s, "fid": 10.0 / s, "kid": 0.1 / s, "fid_real": 0.5}
+                  for s in range(1, 4)]
+    fig = metrics_figure(image_rows, kind="image")
+    assert [ax.get_ylabel() for ax in fig.axes] == ["distance", "FD", "KID"]
+    assert metrics.plot_keys(image_rows, "image") == ["w_estimate", "fid", "kid"]
+    rows = [{"step": s, "w_estimate": 1.0, "w1": 2.0, "w_estimate_heldout": 1.5} for s in range(3)]
+    assert len(metrics_figure(rows, kind="2d").axes[0].get_lines()) == 3
+    monkeypatch.setitem(metrics.METRICS_BY_KIND, "2d", metrics.KindMetrics(metrics.evaluate, ("w1",)))
+    lines = [line.get_label() for line in metrics_figure(rows, kind="2d").axes[0].get_lines()]
+    assert len(lines) == 1 and lines[0].startswith("exact W1")
+    with pytest.raises(ValueError, match="no metrics for datasets of kind 'audio'"):
+        metrics_figure(rows, kind="audio")
+
+
 def test_image_grid_title_band(tmp_path):
     gray = np.zeros((4, 1, 8, 8), dtype=np.float32)
     plain = open_png(plot_image_grid(gray, tmp_path / "plain.png", nrow=2))[0]

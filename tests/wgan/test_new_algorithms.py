@@ -88,6 +88,13 @@ def test_wgan_div_real_fake_sampling_penalises_the_real_and_generated_samples():
     assert penalty.item() == pytest.approx(0.5 * ((1 + 16) / 2 + (81 + 4) / 2), rel=1e-6)
 
 
+def test_wgan_div_defaults_are_the_authors_code_with_the_papers_k_and_p():
+    cfg = TrainConfig(algorithm="wgan-div").resolve()  # musikisomorphie/wgan-div: Adam(2e-4, 0, 0.9), 4 critic steps
+    assert (cfg.optimizer, cfg.lr_d, cfg.lr_g, cfg.betas, cfg.n_critic, cfg.batch_size) == \
+        ("adam", 2e-4, 2e-4, (0.0, 0.9), 4, 64)
+    assert cfg.algorithm_options == {"div_k": 2.0, "div_p": 6.0, "div_sampling": "interpolation"}
+
+
 def test_dragan_perturbs_real_data_only_with_the_papers_noise():
     rng = np.random.default_rng(0)
     real = _t(rng.normal(size=(6, 2)))

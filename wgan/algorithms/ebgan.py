@@ -13,11 +13,17 @@ generated batch of N,
 
     f_PT(S) = 1 / (N (N - 1)) sum_i sum_{j != i} (S_i . S_j / (||S_i|| ||S_j||))^2.
 
-Low energy means real: the logged ``w_estimate`` is the energy gap E[D(G(z))] - E[D(x)]. The paper
-grid-searches m and the learning rate; the defaults here are DCGAN's Adam (lr 2e-4, betas (0.5,
-0.999), on which the paper's architectures build), one critic step, batch 64, and m = 1, which sits
-above the reconstruction energy of data in [-1, 1] (rescale m with the data). ``ebgan_code_dim``
-sets the code size (0: 1 for 2-D points, half the features for other MLP inputs, 64 for DCGAN).
+The hinge is per sample, as the paper's L_D; PyTorch-GAN's ebgan.py applies it to the batch mean.
+Low energy means real: the logged ``w_estimate`` is the energy gap E[D(G(z))] - E[D(x)].
+
+Where the constants come from: the paper chooses m (and the learning rate) per dataset by grid search,
+and its text is not among this package's references, so no paper value of m is claimed. m = 1 is the
+margin of PyTorch-GAN's ebgan.py (``max(1, batch_size / 64)``), whose energy is the same mean squared
+reconstruction error, for data in [-1, 1] (rescale m with the data's scale); lambda_PT = 0.1 is that
+code's too, and its Adam lr 2e-4, betas (0.5, 0.999) (DCGAN's, on whose architectures the paper builds)
+are the defaults here, with one critic step and batch 64. No official code of the authors is public.
+``ebgan_code_dim`` sets the code size (0: 1 for 2-D points, half the features for other MLP inputs, 64
+for DCGAN).
 
 Preset ``toy``: the preset's models, batch and latent; the rest stays as above.
 """

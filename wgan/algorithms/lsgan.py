@@ -12,11 +12,19 @@ gives two codings (section 3.2.2), both offered by ``lsgan_coding``:
   the Pearson chi^2 divergence between P_data + P_g and 2 P_g (Eq. 8);
 - (a, b, c) = (0, 1, 1): c = b, the generator asks for samples as real as possible (Eq. 9).
 
-The default is (0, 1, 1): the coding of the paper's experiments (the paper reports the two perform
-alike) and of the common implementations, so results compare with theirs. Optimizer: Adam lr 2e-4,
-betas (0.5, 0.999), one discriminator step, batch 64 (the paper follows DCGAN's settings).
+The default is (0, 1, 1), the coding of the authors' code: every script of the official repository
+(xudonmao/LSGAN: ``vgg.py``/``mcgan.py`` ``loss_l2`` for the LSUN scenes and the Chinese characters, and
+``stability_comparison/mixture_gaussian/ls.py``) trains D towards 1 on real and 0 on generated samples and
+G towards 1. (That the paper reports the two codings performing alike and trains with the 0-1 coding, its
+Eq. 9, is from its section 3.2.2; the paper's text is not among this package's references to check.)
 
-Preset ``toy``: the preset's models, batch and latent; the optimizer stays the paper's.
+Optimizer, from the same code: Adam with beta1 0.5 (beta2 TensorFlow's default 0.999), one discriminator
+step per generator step, batch 64; lr 2e-4 is ``train_chn.py``'s (and DCGAN's), ``train_lsun.py`` uses 1e-3
+for the scenes.
+
+Preset ``toy``: the preset's models, batch and latent; the optimizer stays as above. (The official
+mixture-of-Gaussians script uses other settings: Adam lr 1e-4 for D and 1e-3 for G, beta1 0.5, batch 512,
+2 x 128 tanh MLPs, a 256-d latent.)
 """
 from __future__ import annotations
 

@@ -11,12 +11,18 @@ raised to the p-th power as (sum g^2)^(p/2), with no square root.
 
 Where x^ is drawn (``div_sampling``):
 
-- ``"interpolation"`` (default, the paper's Algorithm 1): x^ = eps x + (1 - eps) x~ with one
-  eps ~ U[0, 1] per sample, as WGAN-GP;
-- ``"real-fake"`` (the published implementations, e.g. PyTorch-GAN's wgan_div.py): the gradient at the
-  real and at the generated samples themselves, penalty k/2 (E||grad D(x)||^p + E||grad D(x~)||^p).
+- ``"interpolation"`` (default): x^ = eps x + (1 - eps) x~ with one eps ~ U[0, 1] per sample, as
+  WGAN-GP. This is what the authors' code does (musikisomorphie/wgan-div, wgan_div.py: ``interpolates =
+  real_data + alpha * (fake_data - real_data)``, alpha of shape (batch, 1)), and the paper's Algorithm 1
+  (not checked against the paper's text, which is not among this package's references);
+- ``"real-fake"`` (PyTorch-GAN's wgan_div.py, a third-party implementation): the gradient at the real and
+  at the generated samples themselves, penalty k/2 (E||grad D(x)||^p + E||grad D(x~)||^p).
 
-Optimizer: Adam lr 2e-4, betas (0.5, 0.999), n_critic 5, batch 64.
+Where the constants come from: k = 2, p = 6 are the values the paper recommends (PyTorch-GAN uses them
+too; not checked against the paper's text). The authors' code raises the norm to p = 6 as
+(sum g^2)^3 but weights the penalty with LAMBDA = 10, not 2. The optimizer is the authors' code's:
+Adam lr 2e-4, betas (0, 0.9), CRITIC_ITERS = 4 critic steps per generator step, batch 64 (PyTorch-GAN's
+are its template's: Adam betas (0.5, 0.999), n_critic 5).
 
 Preset ``toy``: gan_toy.py's WGAN settings (Adam lr 1e-4, betas (0.5, 0.9), n_critic 5) with k and p kept.
 """
@@ -38,7 +44,7 @@ def divergence_penalty(critic, points, p: float) -> tuple:
 
 class WGANDiv(Algorithm):
     name = "wgan-div"
-    defaults = dict(optimizer="adam", lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999), n_critic=5, batch_size=64,
+    defaults = dict(optimizer="adam", lr_g=2e-4, lr_d=2e-4, betas=(0.0, 0.9), n_critic=4, batch_size=64,
                     loss="wgan")
     presets = {"toy": dict(optimizer="adam", lr_g=1e-4, lr_d=1e-4, betas=(0.5, 0.9), n_critic=5)}
     losses = ("wgan",)
@@ -47,7 +53,7 @@ class WGANDiv(Algorithm):
         Option("div_k", 2.0, "weight k of the W-div penalty", minimum=0.0, positive=True),
         Option("div_p", 6.0, "power p of the gradient norm", minimum=0.0, positive=True),
         Option("div_sampling", "interpolation", "where the penalty is taken: interpolation (paper) or "
-               "real-fake (the implementations)", type=str, choices=("interpolation", "real-fake")),
+               "real-fake (PyTorch-GAN)", type=str, choices=("interpolation", "real-fake")),
     )
 
     def critic_noise(self, rng: np.random.Generator, batch_shape: tuple):

@@ -108,7 +108,8 @@ def check_image_shape(sample_shape) -> tuple[int, int, int]:
         raise ValueError(f"image models need square images of shape (C, H, H), got sample shape "
                          f"{tuple(sample_shape)}")
     max_halvings(sample_shape[1])
-    return tuple(int(s) for s in sample_shape)
+    channels, height, width = (int(s) for s in sample_shape)
+    return channels, height, width
 
 
 # ------------------------------------------------------------------------------------------------ ResNet

@@ -122,7 +122,7 @@ class DigitClassifier:
         """Write the weights (and numeric/str metadata as "meta.KEY") to an .npz, no pickle."""
         arrays = {k: v.numpy() for k, v in self.params.items()}
         arrays.update({f"meta.{k}": np.asarray(v) for k, v in metadata.items()})
-        np.savez_compressed(path, **arrays)
+        np.savez_compressed(path, **arrays)  # type: ignore[arg-type]  # numpy's stub types allow_pickle as a keyword
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> DigitClassifier:

@@ -12,6 +12,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 
@@ -91,9 +92,12 @@ _OPTION_DEST = "algorithm_option_"
 
 class _Parser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line, ``wgan train: error: MESSAGE (see wgan train --help)``,
-    with exit status 2 (argparse's default prints the whole usage first)."""
+    with exit status 2 (argparse's default prints the whole usage first). `build_parser` sets ``commands``
+    (subcommand name -> its parser) on the top-level one."""
 
-    def error(self, message: str):  # type: ignore[override]
+    commands: dict[str, _Parser]
+
+    def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see {self.prog} --help)\n")
 
 
@@ -144,7 +148,7 @@ def _algorithm_in(argv: list[str]):
     return None
 
 
-def build_parser(extra_algorithm=None) -> argparse.ArgumentParser:
+def build_parser(extra_algorithm=None) -> _Parser:
     """The argument parser; `extra_algorithm` (a class) adds the flags of a non-built-in algorithm."""
     parser = _Parser(prog="wgan", description="Train and evaluate Wasserstein GANs on minigrad.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -237,6 +241,7 @@ def build_parser(extra_algorithm=None) -> argparse.ArgumentParser:
     sweep.add_argument("--metric", default=None, help="with --report: the metric (default: the spec's)")
     sweep.add_argument("--field", default=None, help="with --report: the swept field on the x axis")
     sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.commands = sub.choices
     return parser
 
 
@@ -315,7 +320,7 @@ def _summary(trainer, history: list[dict], wall: float) -> str:
     from wgan.plots import describe_scores
 
     cfg, out = trainer.config, trainer.out_dir
-    last_eval = next((row for row in reversed(history) if any(k in row for k in ("w1", "fid", "kid"))), {})
+    last_eval: dict = next((row for row in reversed(history) if any(k in row for k in ("w1", "fid", "kid"))), {})
     last = history[-1] if history else {}
     centers = getattr(trainer.dataset, "centers", None)
     scores = describe_scores(last_eval, n_modes=None if centers is None else len(centers))
@@ -370,12 +375,14 @@ def _train(args, parser) -> int:
             trainer = Trainer.resume(args.resume, progress=not args.no_progress, steps=args.steps,
                                      extend_lr=args.extend_lr, changes=changes,
                                      cuda_graph=False if args.no_cuda_graph else None)
+            assert trainer.resume_plan is not None  # Trainer.resume sets it
             print(trainer.resume_plan.message, file=sys.stderr)
         else:
             if args.extend_lr is not None:
                 parser.error("--extend-lr: only with --resume (it schedules the learning rates of an extension)")
             config = config_from_args(args)
             _require_device(config.device, parser, "device")
+            assert config.out_dir is not None  # config_from_args always names a run folder
             _make_folder(Path(config.out_dir), parser, "--out")
             trainer = Trainer(config, progress=not args.no_progress, cuda_graph=False if args.no_cuda_graph else None)
     except USER_ERRORS as exc:
@@ -564,7 +571,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(_algorithm_in(argv))
     args = parser.parse_args(argv)
-    sub = parser._subparsers._group_actions[0].choices[args.command]  # the subcommand's parser, for errors
+    sub = parser.commands[args.command]  # the subcommand's parser, for errors
     handler = {"train": _train, "sample": _sample, "eval": _eval, "plot": _plot, "reproduce": _reproduce,
                "sweep": _sweep}
     try:

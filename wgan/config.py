@@ -237,9 +237,10 @@ class TrainConfig:
             check_float(name, getattr(self, name), positive=True)
         for name in ("gp_lambda", "clip"):
             check_float(name, getattr(self, name), positive=False)
-        check_float("rmsprop_alpha", self.rmsprop_alpha, positive=False)
-        if not 0.0 <= self.rmsprop_alpha < 1.0:
+        rmsprop_alpha = check_float("rmsprop_alpha", self.rmsprop_alpha, positive=False)
+        if not 0.0 <= rmsprop_alpha < 1.0:
             raise ConfigError(f"rmsprop_alpha: must lie in [0, 1), got {self.rmsprop_alpha}")
+        assert self.betas is not None  # the missing-field check above
         if len(self.betas) != 2 or not all(0.0 <= b < 1.0 for b in self.betas):
             raise ConfigError(f"betas: expected two numbers in [0, 1), got {self.betas}")
         for name in ("g_model", "d_model"):

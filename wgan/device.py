@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from typing import Any
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -133,7 +133,7 @@ class DeviceStats:
             return {}
         pending, self.pending = self.pending, []
         device_values = [v for _, stats in pending for v in stats.values() if not isinstance(v, (int, float))]
-        host = iter([])
+        host: Iterator[float] = iter([])
         if device_values:
             xp = backend.array_module(device_values[0])
             host = iter(xp.stack([xp.asarray(v, dtype=np.float64).reshape(()) for v in device_values]).get().tolist())

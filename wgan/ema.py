@@ -35,6 +35,6 @@ class ExponentialMovingAverage:
         """theta_EMA += (1 - decay) (theta - theta_EMA) for every parameter; buffers copied."""
         rate = 1.0 - self.decay
         for averaged, current in zip(self.module.parameters(), source.parameters()):
-            averaged.data += rate * (current.data - averaged.data)
-        for (_, averaged), (_, current) in zip(self.module.named_buffers(), source.named_buffers()):
-            averaged.data[...] = current.data
+            averaged.lerp_(current, rate)
+        for (_, buffer), (_, trained) in zip(self.module.named_buffers(), source.named_buffers()):
+            buffer.copy_(trained)

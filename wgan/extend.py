@@ -53,11 +53,12 @@ def learning_rates(config: TrainConfig, step: int) -> tuple[float, float]:
             return float(ext["lr_g"]), float(ext["lr_d"])
         frac = max(0.0, (ext["to_steps"] - step) / (ext["to_steps"] - ext["at_step"]))
         return ext["lr_g"] * frac, ext["lr_d"] * frac
+    lr_g, lr_d = _base_rates(config)
     if config.lr_decay == "linear":
         planned = config.extensions[0]["from_steps"] if config.extensions else config.steps
         frac = max(0.0, 1.0 - step / planned)
-        return config.lr_g * frac, config.lr_d * frac
-    return config.lr_g, config.lr_d
+        return lr_g * frac, lr_d * frac
+    return lr_g, lr_d
 
 
 def lr_segment(config: TrainConfig, step: int) -> tuple[str, float, float, int, int]:
@@ -70,10 +71,18 @@ def lr_segment(config: TrainConfig, step: int) -> tuple[str, float, float, int, 
         ext = named[-1]
         length = ext["to_steps"] - ext["at_step"] if ext["extend_lr"] == "linear" else 0
         return ext["extend_lr"], float(ext["lr_g"]), float(ext["lr_d"]), ext["at_step"], length
+    lr_g, lr_d = _base_rates(config)
     if config.lr_decay == "linear":
         planned = config.extensions[0]["from_steps"] if config.extensions else config.steps
-        return "linear", config.lr_g, config.lr_d, 0, planned
-    return "constant", config.lr_g, config.lr_d, 0, 0
+        return "linear", lr_g, lr_d, 0, planned
+    return "constant", lr_g, lr_d, 0, 0
+
+
+def _base_rates(config: TrainConfig) -> tuple[float, float]:
+    """The config's own (lr_g, lr_d), which a resolved (or saved) config always holds."""
+    if config.lr_g is None or config.lr_d is None:
+        raise ConfigError("lr_g, lr_d: unset in the config; call resolve() first")
+    return config.lr_g, config.lr_d
 
 
 def schedule_decays(config: TrainConfig, step: int) -> bool:

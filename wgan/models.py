@@ -32,7 +32,7 @@ def _mlp(in_dim: int, out_dim: int, width: int, depth: int, activation: str) -> 
     return nn.Sequential(*layers)
 
 
-def _init_toy(net: nn.Sequential) -> None:
+def _init_toy(net: nn.Module) -> None:
     linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
     for i, layer in enumerate(linears):
         if i < len(linears) - 1:

@@ -59,10 +59,9 @@ def critic_grid(critic: Callable[[np.ndarray], np.ndarray], bounds: float = 3.0,
     points = np.zeros((grid, grid, 2), dtype=np.float32)
     points[:, :, 0] = axis[:, None]
     points[:, :, 1] = axis[None, :]
-    points = points.reshape(-1, 2)
-    values = [np.asarray(critic(points[i:i + chunk]), dtype=np.float64).reshape(-1)
-              for i in range(0, len(points), chunk)]
-    values = np.concatenate(values)
+    flat = points.reshape(-1, 2)
+    values = np.concatenate([np.asarray(critic(flat[i:i + chunk]), dtype=np.float64).reshape(-1)
+                             for i in range(0, len(flat), chunk)])
     if values.shape != (grid * grid,):
         raise ValueError(f"plot_toy: the critic returned {values.size} values for {grid * grid} points")
     return axis, values.reshape(grid, grid)

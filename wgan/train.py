@@ -38,7 +38,7 @@ import numpy as np
 import minigrad
 from minigrad import Tensor, optim
 from wgan import extend, run_folder, snapshots
-from wgan.algorithms.base import TERM_NAMES, Objective
+from wgan.algorithms.base import TERM_NAMES, NoiseStream, Objective
 from wgan.device import DeviceNoise, DeviceStats, as_device_tensor, device_sampler
 from wgan.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from wgan.config import ConfigError, TrainConfig
@@ -55,8 +55,10 @@ def make_optimizer(config: TrainConfig, params, lr: float):
     """The optimizer a resolved config asks for (Adam, RMSprop or SGD with PyTorch semantics)."""
     params = list(params)
     if config.optimizer == "adam":
+        assert config.betas is not None  # resolved
         return optim.Adam(params, lr=lr, betas=config.betas)
     if config.optimizer == "rmsprop":
+        assert config.rmsprop_alpha is not None and config.rmsprop_eps is not None  # resolved
         return optim.RMSprop(params, lr=lr, alpha=config.rmsprop_alpha, eps=config.rmsprop_eps)
     return optim.SGD(params, lr=lr)
 
@@ -128,6 +130,7 @@ class Trainer:
             self.heldout_z = self.sample_noise(cfg.heldout_size, np.random.default_rng([cfg.seed, 6]))
         self._g_params = list(self.generator.parameters())
         self._d_params = list(self.critic.parameters())
+        assert cfg.lr_g is not None and cfg.lr_d is not None  # resolved above
         self.opt_g = make_optimizer(cfg, self._g_params, cfg.lr_g)
         self.opt_d = make_optimizer(cfg, self._d_params, cfg.lr_d)
         self.step = 0
@@ -161,6 +164,7 @@ class Trainer:
         """n_critic, or 100 at the official WGAN schedule's steps (the first 25 and every 500th)."""
         if self.config.critic_schedule == "official" and (step < 25 or step % 500 == 0):
             return 100
+        assert self.config.n_critic is not None  # resolved
         return self.config.n_critic
 
     def _tensor(self, array) -> Tensor:
@@ -170,6 +174,7 @@ class Trainer:
 
     def sample_noise(self, n: int, rng: np.random.Generator | None = None) -> np.ndarray:
         """z ~ N(0, I) of shape (n, z_dim), float32."""
+        assert self.config.z_dim is not None  # resolved
         return (rng or self.rng).standard_normal((n, self.config.z_dim), dtype=np.float32)
 
     def _noise_tensor(self, noise):
@@ -233,16 +238,16 @@ class Trainer:
 
     def _iteration(self) -> dict:
         """The critic updates and the generator update of one step (what a CUDA graph captures)."""
-        cfg, rng, B = self.config, self.rng, self.config.batch_size
-        if self.on_device:
-            rng = self.device_noise
+        cfg, B = self.config, self.config.batch_size
+        assert B is not None and cfg.z_dim is not None  # resolved
+        rng: NoiseStream = self.device_noise if self.on_device else self.rng
         for i in range(self.critic_iterations(self.step)):
             if self._graph_inputs is not None:
                 real, z = self._graph_inputs[i], rng.standard_normal((B, cfg.z_dim), np.float32)
             elif self.on_device:
                 real, z = self._sample_real(B), rng.standard_normal((B, cfg.z_dim), np.float32)
             else:
-                real, z = np.asarray(self.dataset.sample(B, rng), dtype=np.float32), self.sample_noise(B)
+                real, z = np.asarray(self.dataset.sample(B, self.rng), dtype=np.float32), self.sample_noise(B)
             noise = self.algorithm.critic_noise(rng, real.shape)
             stats = self.critic_step(real, z, noise)
         z = rng.standard_normal((B, cfg.z_dim), np.float32) if self.on_device else self.sample_noise(B)
@@ -255,6 +260,7 @@ class Trainer:
         self._set_learning_rates()
         if self._graph is not None:
             if self._graph_inputs is not None:  # host or fixed-order data: refilled outside the graph
+                assert self.config.batch_size is not None  # resolved
                 for buffer in self._graph_inputs:
                     buffer[...] = self._sample_real(self.config.batch_size)
             stats = {k: v.copy() for k, v in self._graph().items()}  # the graph rewrites its outputs
@@ -283,6 +289,7 @@ class Trainer:
             warnings.warn(f"cuda_graph: running eagerly because {reason}", RuntimeWarning, stacklevel=3)
             return
         if self.data_path in ("host sampler", "device slices"):
+            assert self.config.n_critic is not None  # resolved
             xp = minigrad.backend.xp_for(self.device)
             shape = (self.config.batch_size, *self.dataset.sample_shape)
             self._graph_inputs = [xp.zeros(shape, np.float32) for _ in range(self.config.n_critic)]
@@ -348,6 +355,7 @@ class Trainer:
         from wgan import metrics
 
         n = n or self.config.eval_samples
+        assert n is not None  # eval_samples is resolved
         rng = np.random.default_rng([self.config.seed, 2, self.step])
         return metrics.evaluate(self, n, rng, raw=raw)
 
@@ -357,6 +365,7 @@ class Trainer:
         from wgan import scores
 
         n = n or self.config.eval_samples
+        assert n is not None  # eval_samples is resolved
         reason = scores.scores_unavailable_reason(self.dataset)
         if reason is None and getattr(self.dataset, "data", None) is None:
             reason = f"dataset {self.dataset.name!r} holds no fixed image array to compare against"

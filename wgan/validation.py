@@ -24,8 +24,9 @@ def check_int(name: str, value: Any, minimum: int) -> None:
         raise ConfigError(f"{name}: expected an int >= {minimum}, got {value!r}")
 
 
-def check_float(name: str, value: Any, positive: bool) -> None:
-    """A finite number >= 0 (> 0 with `positive`)."""
+def check_float(name: str, value: Any, positive: bool) -> float:
+    """`value`, checked to be a finite number >= 0 (> 0 with `positive`)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
             or value < 0 or (positive and value == 0):
         raise ConfigError(f"{name}: expected a finite number {'> 0' if positive else '>= 0'}, got {value!r}")
+    return value

@@ -29,7 +29,7 @@ then passed through ``prepare_critic`` (spectral norm, the batch-norm refusal).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
@@ -44,6 +44,15 @@ SHARED_FIELDS: dict[str, Any] = {"gp_lambda": 0.0, "penalty": "none", "gp_eps": 
 
 #: Logged keys -> the words a divergence message uses for them.
 TERM_NAMES = {"d_loss": "critic loss", "g_loss": "generator loss", "penalty": "gradient penalty"}
+
+
+class NoiseStream(Protocol):
+    """The training stream ``critic_noise`` draws from: a NumPy Generator on the CPU (host arrays),
+    `wgan.device.DeviceNoise` on a device (the same draw methods, returning device arrays)."""
+
+    def random(self, size: Any = ..., dtype: Any = ...) -> Any: ...
+
+    def standard_normal(self, size: Any = ..., dtype: Any = ...) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -171,7 +180,7 @@ class Algorithm:
         return critic
 
     # ------------------------------------------------------------------ one critic update
-    def critic_noise(self, rng: np.random.Generator, batch_shape: tuple) -> Any:
+    def critic_noise(self, rng: NoiseStream, batch_shape: tuple) -> Any:
         """The random numbers one critic update needs besides the data and z (e.g. one interpolation
         coefficient per sample), drawn from the training stream `rng`: an array, a dict of arrays or None."""
         return None

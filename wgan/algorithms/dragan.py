@@ -21,7 +21,7 @@ import numpy as np
 import minigrad
 from minigrad import Tensor
 from wgan import losses
-from wgan.algorithms.base import Algorithm, Option
+from wgan.algorithms.base import Algorithm, NoiseStream, Option
 from wgan.validation import ConfigError
 
 
@@ -48,7 +48,7 @@ class DRAGAN(Algorithm):
     options = (Option("dragan_c", 0.5, "perturbation scale c of x + c std(x) U[0, 1]", minimum=0.0,
                       positive=True),)
 
-    def critic_noise(self, rng: np.random.Generator, batch_shape: tuple) -> dict:
+    def critic_noise(self, rng: NoiseStream, batch_shape: tuple) -> dict:
         alpha = rng.random((batch_shape[0],) + (1,) * (len(batch_shape) - 1), dtype=np.float32)
         return {"alpha": alpha, "u": rng.random(batch_shape, dtype=np.float32)}
 

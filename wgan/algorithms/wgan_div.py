@@ -32,7 +32,7 @@ import numpy as np
 
 import minigrad
 from wgan import losses
-from wgan.algorithms.base import Algorithm, Option
+from wgan.algorithms.base import Algorithm, NoiseStream, Option
 
 
 def divergence_penalty(critic, points, p: float) -> tuple:
@@ -56,7 +56,7 @@ class WGANDiv(Algorithm):
                "real-fake (PyTorch-GAN)", type=str, choices=("interpolation", "real-fake")),
     )
 
-    def critic_noise(self, rng: np.random.Generator, batch_shape: tuple):
+    def critic_noise(self, rng: NoiseStream, batch_shape: tuple):
         if self.config.algorithm_options["div_sampling"] == "real-fake":
             return None
         return rng.random((batch_shape[0],) + (1,) * (len(batch_shape) - 1), dtype=np.float32)

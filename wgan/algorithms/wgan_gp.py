@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from wgan import losses
-from wgan.algorithms.base import Algorithm
+from wgan.algorithms.base import Algorithm, NoiseStream
 from wgan.validation import ConfigError, check_choice
 
 
@@ -34,7 +34,7 @@ class WGANGP(Algorithm):
         if config.gp_lambda <= 0:
             raise ConfigError(f"gp_lambda: the {config.penalty} penalty needs gp_lambda > 0, got {config.gp_lambda}")
 
-    def critic_noise(self, rng: np.random.Generator, batch_shape: tuple) -> np.ndarray:
+    def critic_noise(self, rng: NoiseStream, batch_shape: tuple) -> np.ndarray:
         """eps ~ U[0, 1], one per sample: shape (B, 1, ..., 1)."""
         return rng.random((batch_shape[0],) + (1,) * (len(batch_shape) - 1), dtype=np.float32)
 

@@ -64,6 +64,8 @@ def _check_n(n: int) -> int:
 class ArrayDataset(Dataset):
     """A finite array of samples (points or images) drawn uniformly with replacement."""
 
+    data: np.ndarray  # always set: the finite array itself
+
     def __init__(self, name: str, data: np.ndarray):
         self.name, self.data = name, data
         self.sample_shape = tuple(data.shape[1:])

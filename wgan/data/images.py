@@ -63,7 +63,7 @@ def resize_images(images: np.ndarray, size: int) -> np.ndarray:
     for i in range(n):
         for j in range(c):
             img = Image.fromarray(np.ascontiguousarray(images[i, j], dtype=np.float32), mode="F")
-            out[i, j] = np.asarray(img.resize((size, size), Image.BILINEAR))
+            out[i, j] = np.asarray(img.resize((size, size), Image.Resampling.BILINEAR))
     return np.clip(out, -1, 1)
 
 
@@ -99,7 +99,9 @@ def digit_labels() -> np.ndarray:
     return sk_load_digits().target.astype(np.int64)
 
 
-_IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+#: IDX type code -> the element dtype (multi-byte types are big-endian)
+_IDX_DTYPES: dict[int, np.dtype] = {0x08: np.dtype(np.uint8), 0x09: np.dtype(np.int8), 0x0B: np.dtype(">i2"),
+                                    0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
@@ -119,7 +121,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     if ndim == 0 or len(raw) < header:
         raise ValueError(f"mnist: {path} has a truncated IDX header")
     dims = struct.unpack(f">{ndim}I", raw[4:header])
-    dtype = np.dtype(_IDX_DTYPES[raw[2]])
+    dtype = _IDX_DTYPES[raw[2]]
     expected = math.prod(dims) * dtype.itemsize
     if len(raw) - header != expected:
         raise ValueError(f"mnist: {path} holds {len(raw) - header} data bytes, its header {dims} needs {expected}")
@@ -171,12 +173,12 @@ def load_folder(path: str | os.PathLike, size: int | None = None, channels: int 
     files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
     if not files:
         raise ValueError(f"folder: {root} contains no images ({', '.join(IMAGE_EXTENSIONS)})")
-    images = []
+    images: list[Image.Image] = []
     for file in files:
         try:
-            with Image.open(file) as img:
-                img.load()
-                images.append(img.copy())
+            with Image.open(file) as opened:
+                opened.load()
+                images.append(opened.copy())
         except (UnidentifiedImageError, OSError) as e:
             raise ValueError(f"folder: {file} is not a readable image ({e})") from None
     if channels is None:
@@ -189,7 +191,7 @@ def load_folder(path: str | os.PathLike, size: int | None = None, channels: int 
                              f"{target[0]}x{target[1]}; pass size= to resize them all")
         img = img.convert("L" if channels == 1 else "RGB")
         if img.size != target:
-            img = img.resize(target, Image.BILINEAR)
+            img = img.resize(target, Image.Resampling.BILINEAR)
         arr = np.asarray(img, dtype=np.uint8)
         arrays.append(arr[None] if channels == 1 else arr.transpose(2, 0, 1))
     return ArrayDataset(f"folder:{root}", _to_unit_range(np.stack(arrays), f"folder: {root}"))

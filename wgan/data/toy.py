@@ -41,6 +41,8 @@ class FixedSequence(Dataset):
     each call draws ``n`` rows uniformly with replacement (no state).
     """
 
+    data: np.ndarray  # always set: the fixed points
+
     def __init__(self, name: str, points: np.ndarray, centers=None, sigma=None, order: str = "sequential"):
         if order not in ("sequential", "random"):
             raise ValueError(f"dataset {name!r}: order must be 'sequential' or 'random', got {order!r}")

@@ -43,6 +43,7 @@ import platform
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -79,9 +80,10 @@ THUMBNAIL = 36
 def cell_config(row: str, column: str, steps: int, dataset: str = "digits", base_filters: int = 16,
                 resnet_filters: int = 8, eval_samples: int = 1000, seed: int = 0, quick: bool = False) -> TrainConfig:
     """The TrainConfig of one cell of the table (see the module docstring)."""
-    fields = dict(dataset=dataset, steps=steps, batch_size=64, z_dim=64, base_filters=base_filters, g_depth=3,
-                  d_depth=3, critic_norm=CRITIC_NORM[column], eval_every=steps, eval_samples=eval_samples,
-                  checkpoint_every=max(1, min(100, steps)), plot_every=1, seed=seed, log_every=10)
+    fields: dict[str, Any] = dict(
+        dataset=dataset, steps=steps, batch_size=64, z_dim=64, base_filters=base_filters, g_depth=3, d_depth=3,
+        critic_norm=CRITIC_NORM[column], eval_every=steps, eval_samples=eval_samples,
+        checkpoint_every=max(1, min(100, steps)), plot_every=1, seed=seed, log_every=10)
     fields.update(COLUMNS[column][1])
     fields.update(ROWS[row][1])
     if row == "resnet101":
@@ -102,6 +104,7 @@ def _expected_cost(key: tuple) -> float:
 
 def _read_cell(config: TrainConfig) -> dict:
     """A finished cell's summary, or a "not run" placeholder."""
+    assert config.out_dir is not None  # `architectures` gives every cell its run folder
     path = Path(config.out_dir) / "cell.json"
     if path.is_file():
         return json.loads(path.read_text())
@@ -115,6 +118,7 @@ def _train_cell(config: TrainConfig) -> dict:
     """Train (or resume, or read back) one cell; returns its summary. Runs in a worker process."""
     from wgan.train import Trainer, TrainingDiverged, read_metrics
 
+    assert config.out_dir is not None  # `architectures` gives every cell its run folder
     run_dir = Path(config.out_dir)
     summary_path = run_dir / "cell.json"
     if summary_path.is_file():

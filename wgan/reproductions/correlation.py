@@ -7,6 +7,7 @@ exact W1.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -21,7 +22,8 @@ class _EstimateLogger:
     samples, next to the exact W1 the trainer just computed."""
 
     def __init__(self, loss: str, n: int):
-        self.loss, self.n, self.points = loss, n, []
+        self.loss, self.n = loss, n
+        self.points: list[dict[str, float]] = []
 
     def on_eval(self, trainer: Trainer, step: int, metrics: dict) -> None:
         rng = np.random.default_rng([trainer.config.seed, 11, step])
@@ -69,7 +71,7 @@ def correlation(out_dir: Path, quick: bool = False, steps: int | None = None, da
     n = (200 if quick else 1000) if eval_samples is None else eval_samples
     burn_in = steps // 6 if burn_in is None else burn_in
     critic_schedule = ("constant" if quick else "official") if critic_schedule is None else critic_schedule
-    runs = {}
+    runs: dict[str, dict[str, Any]] = {}
     for algorithm, loss in (("wgan-gp", "wgan"), ("gan", "gan")):
         extra = ({"n_critic": 1} if algorithm == "gan" else
                  {"gp_lambda": gp_lambda, "critic_schedule": critic_schedule})

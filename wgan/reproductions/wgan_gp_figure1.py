@@ -16,6 +16,7 @@ speed-up for its generator training) with gan_toy's Adam lr 1e-4, betas (0.5, 0.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -58,10 +59,11 @@ def train_fixed_generator_critic(dataset: str, method: str, steps: int, seed: in
     minigrad.manual_seed(seed)
     rng = np.random.default_rng(seed)
     data = make_dataset(dataset)
-    critic = algorithm.prepare_critic(MLPCritic((2,), cfg.width, cfg.depth, cfg.activation, "toy"))
+    B, lr_d, activation = cfg.batch_size, cfg.lr_d, cfg.activation
+    assert B is not None and lr_d is not None and activation is not None  # resolved
+    critic = algorithm.prepare_critic(MLPCritic((2,), width, depth, activation, "toy"))
     params = list(critic.parameters())
-    opt = make_optimizer(cfg, params, cfg.lr_d)
-    B = cfg.batch_size
+    opt = make_optimizer(cfg, params, lr_d)
     for _ in range(steps):
         real = np.asarray(data.sample(B, rng), dtype=np.float32)
         fake = real + rng.standard_normal(real.shape, dtype=np.float32)
@@ -159,12 +161,15 @@ def layer_gradient_norms(critic: MLPCritic, real: np.ndarray, fake: np.ndarray) 
     out = minigrad.reshape(h, (h.shape[0],))
     B = len(real)
     loss = losses.critic_loss("wgan", out[:B], out[B:])
-    grads = minigrad.grad(loss, activations)
-    return [float(np.sqrt(np.sum(g.numpy().astype(np.float64) ** 2))) for g in grads]
+    norms = []
+    for g in minigrad.grad(loss, activations):
+        assert g is not None  # allow_unused=False: grad raises for an unused input
+        norms.append(float(np.sqrt(np.sum(g.numpy().astype(np.float64) ** 2))))
+    return norms
 
 
 def _fig1b_config(setting: str, width: int, depth: int, steps: int, seed: int) -> TrainConfig:
-    common = dict(dataset="swissroll", width=width, depth=depth, steps=steps, seed=seed, eval_every=0,
+    common: dict[str, Any] = dict(dataset="swissroll", width=width, depth=depth, steps=steps, seed=seed, eval_every=0,
                   checkpoint_every=0)
     if setting == "gp":
         return TrainConfig(algorithm="wgan-gp", preset="toy", gp_lambda=PAPER_GP_LAMBDA, **common)
@@ -202,10 +207,12 @@ def fig1b(out_dir: Path, quick: bool = False, steps: int | None = None, width: i
         trainer = Trainer(_fig1b_config(setting, width, depth, steps, seed))
         trainer.fit()
         rng = np.random.default_rng([seed, 7])
+        critic = trainer.critic
+        assert isinstance(critic, MLPCritic)  # the toy preset's critic
         norms = []
         for _ in range(4):
             real = np.asarray(trainer.dataset.sample(256, rng), dtype=np.float32)
-            norms.append(layer_gradient_norms(trainer.critic, real, trainer.sample(256, rng)))
+            norms.append(layer_gradient_norms(critic, real, trainer.sample(256, rng)))
         norms = np.mean(norms, axis=0)
         decades = np.log10(norms)
         change = float(decades[0] - decades[-1])  # input side minus output side, in decades

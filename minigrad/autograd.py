@@ -14,7 +14,7 @@ is freed by reference counting as soon as the last output is dropped.
 from __future__ import annotations
 
 import weakref
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, overload
 from collections.abc import Callable, Sequence
 
 from minigrad.backend import array_module, device_of
@@ -134,10 +134,8 @@ class Function:
         raise NotImplementedError(f"{self.name}.forward is not defined")
 
     def backward(self, *grad_outputs: Any, **unused: Any) -> Any:  # subclasses name their gradients
-        raise RuntimeError(
-            f"{self.name} has no derivative: it cannot be differentiated"
-            " (differentiating a gradient through it needs a second derivative it does not have)"
-        )
+        raise RuntimeError(f"{self.name} has no derivative: it cannot be differentiated (differentiating a gradient "
+                           "through it needs a second derivative it does not have)")
 
     def release(self) -> None:
         """Drop the inputs and saved arrays: the graph below is freed."""
@@ -148,10 +146,8 @@ class Function:
 
 def _raise_device_mismatch(fn: Function, arrays: Sequence[Any]) -> None:
     devices = sorted({device_of(x) for x in arrays})
-    raise RuntimeError(
-        f"{fn.name}: inputs are on different devices ({' and '.join(devices)}); "
-        "move them with .to(device) first"
-    )
+    raise RuntimeError(f"{fn.name}: inputs are on different devices ({' and '.join(devices)}); "
+                       "move them with .to(device) first")
 
 
 # ----------------------------------------------------------------------------- graph walk
@@ -170,11 +166,9 @@ def _ordered_functions(roots: Sequence[Tensor]) -> list[Function]:
             continue
         seen.add(id(fn))
         if fn.inputs is None:
-            raise RuntimeError(
-                f"{fn.name}: trying to backward through a graph that was already freed. "
-                "Pass retain_graph=True (or create_graph=True) to the first backward/grad "
-                "call if you need to differentiate the same graph twice."
-            )
+            raise RuntimeError(f"{fn.name}: trying to backward through a graph that was already freed. Pass "
+                               "retain_graph=True (or create_graph=True) to the first backward/grad call if you "
+                               "need to differentiate the same graph twice.")
         order.append(fn)
         stack.extend(x.creator for x in fn.inputs if x.creator is not None)
     order.sort(key=lambda f: f.generation, reverse=True)
@@ -240,10 +234,8 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor], targets:
             for x, gx, want in zip(inputs, gxs, wanted):
                 if want and gx is not None:
                     if gx.data.shape != x.data.shape:
-                        raise RuntimeError(
-                            f"{fn.name}.backward returned a gradient of shape {gx.shape} "
-                            f"for an input of shape {x.shape}"
-                        )
+                        raise RuntimeError(f"{fn.name}.backward returned a gradient of shape {gx.shape} "
+                                           f"for an input of shape {x.shape}")
                     _accumulate(grads, x, gx)
                     if targets is None and x.creator is None:
                         reached[id(x)] = x
@@ -285,9 +277,7 @@ def backward(output: Tensor, gradient: TensorLike = None, retain_graph: bool | N
     if retain_graph is None:
         retain_graph = create_graph
     if not output.requires_grad:
-        raise RuntimeError(
-            f"backward(): tensor of shape {output.shape} does not require grad and has no grad_fn"
-        )
+        raise RuntimeError(f"backward(): tensor of shape {output.shape} does not require grad and has no grad_fn")
     root_grad = _root_gradient(output, gradient, "backward()")
     grads = run_backward([output], [root_grad], None, retain_graph, create_graph)
     owned: set[int] = {id(root_grad.data)}
@@ -298,9 +288,20 @@ def backward(output: Tensor, gradient: TensorLike = None, retain_graph: bool | N
             leaf.grad = g if create_graph else _unshared(g, owned)
 
 
-def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
-         grad_outputs: TensorLike | Sequence[TensorLike] = None, retain_graph: bool | None = None,
-         create_graph: bool = False, allow_unused: bool = False) -> tuple[Tensor | None, ...]:
+TensorOrTensors = Tensor | Sequence[Tensor]  # what `grad` takes as outputs and as inputs
+
+
+@overload  # without allow_unused every input gets a gradient (an unused one raises)
+def grad(outputs: TensorOrTensors, inputs: TensorOrTensors, grad_outputs: TensorLike | Sequence[TensorLike] = None,
+         retain_graph: bool | None = None, create_graph: bool = False,
+         allow_unused: Literal[False] = False) -> tuple[Tensor, ...]: ...
+@overload
+def grad(outputs: TensorOrTensors, inputs: TensorOrTensors, grad_outputs: TensorLike | Sequence[TensorLike] = None,
+         retain_graph: bool | None = None, create_graph: bool = False,
+         allow_unused: bool = False) -> tuple[Tensor | None, ...]: ...
+def grad(outputs: TensorOrTensors, inputs: TensorOrTensors, grad_outputs: TensorLike | Sequence[TensorLike] = None,
+         retain_graph: bool | None = None, create_graph: bool = False,
+         allow_unused: bool = False) -> tuple[Tensor | None, ...]:
     """The gradients of `outputs` with respect to `inputs`, as in ``torch.autograd.grad``.
 
     Walks only the paths from `outputs` that reach `inputs` and writes no ``.grad``.
@@ -325,10 +326,8 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
     for i, x in enumerate(inputs):
         g = grads[id(x)][1] if id(x) in grads else None
         if g is None and not allow_unused:
-            raise RuntimeError(
-                f"grad: inputs[{i}] (shape {x.shape}) was not used to compute the outputs; "
-                "pass allow_unused=True to get None for it"
-            )
+            raise RuntimeError(f"grad: inputs[{i}] (shape {x.shape}) was not used to compute the outputs; "
+                               "pass allow_unused=True to get None for it")
         if g is not None and not create_graph:
             g = _unshared(g, owned)
         result.append(g)
@@ -351,17 +350,13 @@ def _check_grad_arguments(outputs: list[Tensor], inputs: list[Tensor]) -> None:
 def _root_gradient(output: Tensor, gradient: TensorLike, where: str) -> Tensor:
     if gradient is None:
         if output.size != 1:
-            raise RuntimeError(
-                f"{where}: grad can be implicitly created only for an output with one element, "
-                f"got shape {output.shape}; pass a gradient of that shape"
-            )
+            raise RuntimeError(f"{where}: grad can be implicitly created only for an output with one element, "
+                               f"got shape {output.shape}; pass a gradient of that shape")
         return Tensor._make(array_module(output.data).ones(output.shape, output.dtype))
     if not isinstance(gradient, Tensor):
         gradient = Tensor(gradient, dtype=output.dtype, device=output.device)
     if gradient.shape != output.shape:
-        raise RuntimeError(
-            f"{where}: gradient has shape {gradient.shape} but the output has shape {output.shape}"
-        )
+        raise RuntimeError(f"{where}: gradient has shape {gradient.shape} but the output has shape {output.shape}")
     if gradient.device != output.device:
         raise RuntimeError(f"{where}: gradient is on {gradient.device} but the output is on {output.device}")
     return gradient

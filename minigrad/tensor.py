@@ -85,28 +85,17 @@ class Tensor:
 
     # ------------------------------------------------------------------ properties
     @property
-    def shape(self) -> tuple[int, ...]:
-        return self.data.shape
-
+    def shape(self) -> tuple[int, ...]: return self.data.shape
     @property
-    def ndim(self) -> int:
-        return self.data.ndim
-
+    def ndim(self) -> int: return self.data.ndim
     @property
-    def size(self) -> int:
-        return self.data.size
-
+    def size(self) -> int: return self.data.size
     @property
-    def dtype(self) -> np.dtype:
-        return self.data.dtype
-
+    def dtype(self) -> np.dtype: return self.data.dtype
     @property
-    def device(self) -> str:
-        return backend.device_of(self.data)
-
+    def device(self) -> str: return backend.device_of(self.data)
     @property
-    def is_leaf(self) -> bool:
-        return self.creator is None
+    def is_leaf(self) -> bool: return self.creator is None  # made by no Function: a leaf of the graph
 
     def __len__(self) -> int:
         if self.ndim == 0:
@@ -150,17 +139,10 @@ class Tensor:
             out = ops.copy_to_device(out, backend.normalize_device(device))
         return out
 
-    def cpu(self) -> Tensor:
-        return self.to("cpu")
-
-    def cuda(self) -> Tensor:
-        return self.to("cuda")
-
-    def float(self) -> Tensor:
-        return self.to(dtype=np.float32)
-
-    def double(self) -> Tensor:
-        return self.to(dtype=np.float64)
+    def cpu(self) -> Tensor: return self.to("cpu")
+    def cuda(self) -> Tensor: return self.to("cuda")
+    def float(self) -> Tensor: return self.to(dtype=np.float32)
+    def double(self) -> Tensor: return self.to(dtype=np.float64)
 
     def __array__(self, dtype: DTypeLike = None, copy: bool | None = None) -> np.ndarray:
         if self.device != "cpu":

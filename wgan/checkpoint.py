@@ -26,8 +26,9 @@ FORMAT_VERSION = 1
 
 
 def _to_numpy(value) -> np.ndarray:
-    array = value.data if isinstance(value, Tensor) else value
-    return np.asarray(backend.to_device(array, "cpu"))
+    if isinstance(value, Tensor):
+        return value.numpy()
+    return np.asarray(backend.to_device(value, "cpu"))
 
 
 def flatten_optimizer_state(state_dict: dict, name: str) -> tuple[dict[str, np.ndarray], dict]:

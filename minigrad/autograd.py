@@ -51,7 +51,7 @@ class _SetGradMode:
                 return fn(*args, **kwargs)
 
         wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
-        return wrapper  # type: ignore[return-value]
+        return wrapper  # type: ignore[return-value]  # it takes and returns what fn does
 
 
 def no_grad() -> _SetGradMode:

@@ -195,7 +195,7 @@ class Tensor:
     def __pos__(self) -> Tensor: return self
     def __abs__(self) -> Tensor: return ops.abs(self)
     def __getitem__(self, index: Any) -> Tensor: return ops.getitem(self, index)
-    # comparisons give boolean tensors that carry no gradient
+    # comparisons give boolean tensors that carry no gradient (so == and != override object's bool ones)
     def __lt__(self, other: TensorLike) -> Tensor: return ops.lt(self, other)
     def __le__(self, other: TensorLike) -> Tensor: return ops.le(self, other)
     def __gt__(self, other: TensorLike) -> Tensor: return ops.gt(self, other)

@@ -81,7 +81,7 @@ class TrialWorkerSetup(WorkerPlugin):
         import minigrad
         import wgan.metrics
         import wgan.plots
-        import wgan.train  # noqa: F401
+        import wgan.train  # noqa: F401 - imported for its start-up cost, as ot above
 
         minigrad.set_num_threads(1)
         for module in self.imports:

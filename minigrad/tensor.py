@@ -104,10 +104,8 @@ class Tensor:
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if requires_grad and not is_floating(self.dtype):
-            raise TypeError(
-                f"only floating-point tensors can require gradients, got dtype {self.dtype} "
-                f"(shape {self.shape}); convert with .float() first"
-            )
+            raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.dtype} "
+                            f"(shape {self.shape}); convert with .float() first")
         if not self.is_leaf and not requires_grad:
             raise RuntimeError("requires_grad_(False) on a non-leaf tensor: use .detach() instead")
         self.requires_grad = requires_grad

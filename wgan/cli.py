@@ -80,10 +80,12 @@ _FIELDS = [
 ]
 _BASE_FIELDS = ("dataset", "algorithm", "preset")
 #: `reproduce` flags (passed to the reproduction's function when given) -> the reproductions that take them.
-_REPRODUCE_OPTIONS = {"steps": ("architectures", "robustness"), "resnet_steps": ("architectures",),
-                      "dataset": ("architectures",), "workers": ("architectures", "robustness"),
-                      "report_only": ("architectures", "robustness"), "trials": ("robustness",),
-                      "full": ("robustness",), "scheduler": ("robustness",)}
+_SWEEP_REPRODUCTIONS = ("robustness", "optimizers", "batchnorm-critic", "clipping-window")
+_READING_GROUP = ("optimizers", "batchnorm-critic", "clipping-window")
+_REPRODUCE_OPTIONS = {"steps": ("architectures", *_SWEEP_REPRODUCTIONS), "resnet_steps": ("architectures",),
+                      "dataset": ("architectures",), "workers": ("architectures", *_SWEEP_REPRODUCTIONS),
+                      "report_only": ("architectures", *_SWEEP_REPRODUCTIONS), "trials": ("robustness",),
+                      "full": ("robustness",), "scheduler": _SWEEP_REPRODUCTIONS, "seeds": _READING_GROUP}
 #: Config fields set by flags outside `_FIELDS` (nargs or store_true/false).
 _FLAG_FIELDS = ("betas", "g_batchnorm", "g_constant_filters", "d_constant_filters", "allow_batchnorm_critic",
                 "eval_raw")
@@ -216,19 +218,24 @@ def build_parser(extra_algorithm=None) -> _Parser:
     reproduce.add_argument("--out", type=Path, default=None, help="output folder (default reproductions/NAME)")
     reproduce.add_argument("--quick", action="store_true", help="a smaller, faster version (a smoke test)")
     reproduce.add_argument("--steps", type=int, default=None,
-                           help="architectures, robustness: generator iterations per run (default 2000)")
+                           help="architectures and the sweep reproductions: generator iterations per run")
     reproduce.add_argument("--resnet-steps", type=int, default=None,
                            help="architectures: generator iterations per ResNet-101 run (default 500)")
     reproduce.add_argument("--dataset", default=None, help="architectures: digits (default) or mnist:PATH")
     reproduce.add_argument("--workers", type=int, default=None,
-                           help="architectures: runs trained at once; robustness: local Dask workers (default: cores)")
+                           help="architectures: runs trained at once; the sweep reproductions: local Dask workers "
+                                "(default: cores)")
     reproduce.add_argument("--report-only", dest="report_only", action="store_true", default=None,
-                           help="architectures, robustness: write the figure and table from the runs finished so far")
+                           help="architectures and the sweep reproductions: write the figures and tables from the "
+                                "runs finished so far")
     reproduce.add_argument("--trials", type=int, default=None, help="robustness: random architectures (paper: 200)")
     reproduce.add_argument("--full", action="store_true", default=None,
                            help="robustness: the paper's architecture space")
     reproduce.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
-                           help="robustness: run on an existing Dask cluster")
+                           help="robustness, optimizers, batchnorm-critic, clipping-window: run on an existing "
+                                "Dask cluster")
+    reproduce.add_argument("--seeds", type=int, default=None,
+                           help="optimizers, batchnorm-critic, clipping-window: seeds per cell (default 8, 10, 3)")
 
     sweep = sub.add_parser("sweep", help="run a sweep of training runs on Dask (a JSON/TOML spec), or report on one")
     sweep.add_argument("spec", nargs="?", type=Path, help="the sweep spec (.toml or .json)")
@@ -520,7 +527,7 @@ def _reproduce(args, parser) -> int:
         takers = sorted(set.intersection(*(set(_REPRODUCE_OPTIONS[name]) for name in unknown)))
         parser.error(f"reproduce {args.name}: --{', --'.join(n.replace('_', '-') for n in unknown)} "
                      f"only apply to {' and '.join(f'`reproduce {t}`' for t in takers) or 'other reproductions'}")
-    for name in ("steps", "resnet_steps", "workers", "trials"):
+    for name in ("steps", "resnet_steps", "workers", "trials", "seeds"):
         if name in options and options[name] < 1:
             parser.error(f"--{name.replace('_', '-')}: expected a positive integer, got {options[name]}")
     out = args.out or Path("reproductions") / args.name

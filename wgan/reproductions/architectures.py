@@ -38,8 +38,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import platform
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -48,6 +46,7 @@ from typing import Any
 import numpy as np
 
 from wgan.config import TrainConfig
+from wgan.reproductions.common import machine
 
 ROWS: dict[str, tuple[str, dict]] = {
     "dcgan": ("DCGAN G and D (baseline)", {}),
@@ -211,7 +210,7 @@ def architectures(out_dir: Path, quick: bool = False, steps: int | None = None, 
     result = {"dataset": dataset, "steps": steps, "columns_left_out": unavailable, "report_only": report_only,
               "resnet_steps": resnet_steps, "quick": quick, "workers": workers,
               "real_classifier_score": real, "wall_seconds": elapsed, "verdict": verdict,
-              "machine": _machine(), "cells": {f"{r}__{c}": cells[(r, c)] for r, c in configs}}
+              "machine": machine(), "cells": {f"{r}__{c}": cells[(r, c)] for r, c in configs}}
     (out_dir / "architectures.json").write_text(json.dumps(result, indent=2) + "\n")
     _plot(cells, configs, rows, columns, real, out_dir / "architectures.png", steps, resnet_steps, dataset, quick)
     (out_dir / "architectures.md").write_text(_markdown(result, rows, columns))
@@ -244,18 +243,6 @@ def _verdict(cells: dict, rows: list, columns: list, real: float) -> dict:
     out["reproduced"] = (out["complete"] and bool(out.get("wgan_gp_succeeds_everywhere"))
                          and out["every_other_method_fails_somewhere"])
     return out
-
-
-def _machine() -> dict:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS", "unset")}
 
 
 def _grid(images: np.ndarray, nrow: int = 6) -> np.ndarray:

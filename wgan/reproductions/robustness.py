@@ -28,10 +28,11 @@ same command finishes an interrupted experiment), so ``scheduler=`` runs the ful
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import numpy as np
+
+from wgan.reproductions.common import command_line, metric, partial_note, read_setup, start_sweep
 
 __all__ = ["robustness", "robustness_report", "draw_architectures", "success_table", "PAPER_SPACE", "LOCAL_SPACE",
            "THRESHOLDS"]
@@ -46,6 +47,7 @@ THRESHOLDS = (0.1, 0.3, 0.5, 0.7, 0.9)
 METHODS = ("gan", "wgan-gp")
 DEFAULT_TRIALS, DEFAULT_STEPS, FULL_STEPS = 16, 2000, 2000
 METRIC, CEILING = "classifier_score", "classifier_score_real"
+NAME = "robustness"
 
 
 def draw_architectures(n: int, space: dict, seed: int = 0) -> list[dict]:
@@ -146,11 +148,8 @@ def robustness(out_dir: Path, quick: bool = False, trials: int | None = None, fu
     interrupted run (a larger `trials` adds architectures); ``report_only`` writes the outputs from the
     runs finished so far (`robustness_report`) without training.
     """
-    from wgan.sweep import run_sweep
-
     if report_only:
-        if not (Path(out_dir) / "robustness_setup.json").is_file():
-            raise FileNotFoundError(f"{out_dir}: no robustness_setup.json: run `wgan reproduce robustness` there first")
+        read_setup(out_dir, NAME)
         return robustness_report(out_dir)
     if trials is not None and (isinstance(trials, bool) or not isinstance(trials, int) or trials < 1):
         raise ValueError(f"--trials: expected a positive number of architectures, got {trials!r}")
@@ -163,14 +162,10 @@ def robustness(out_dir: Path, quick: bool = False, trials: int | None = None, fu
             "log_every": max(1, budget // 20)}
     spec = {"metric": METRIC, "goal": "max", "seed": seed, "seeds": 1, "base": base,
             "configs": [_config(arch, method) for arch in archs for method in METHODS]}
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    command = "wgan reproduce robustness" + (" --quick" if quick else "") + (" --full" if full else "") + \
-        (f" --trials {trials}" if trials else "")
+    command = command_line(NAME, quick=quick, full=full, trials=trials)
     setup = {"trials": n, "steps": budget, "samples": base["eval_samples"], "command": command,
              "space": {k: list(v) for k, v in space.items()}, "architectures": archs}
-    (out_dir / "robustness_setup.json").write_text(json.dumps(setup, indent=1) + "\n")
-    run_sweep(spec, out_dir / "sweep", workers=workers, scheduler=scheduler, progress=not quick, report=False)
+    start_sweep(NAME, out_dir, spec, setup, workers, scheduler, quiet=quick)
     return robustness_report(out_dir)
 
 
@@ -180,7 +175,7 @@ def robustness_report(out_dir: Path) -> dict:
     from wgan.sweep import read_results
 
     out_dir = Path(out_dir)
-    setup = json.loads((out_dir / "robustness_setup.json").read_text())
+    setup = read_setup(out_dir, NAME)
     by_trial = {r["trial"]: r for r in read_results(out_dir / "sweep")}
     scores: dict[str, list[float | None]] = {m: [] for m in METHODS}
     ceilings: list[float] = []
@@ -191,19 +186,16 @@ def robustness_report(out_dir: Path) -> dict:
             continue
         finished.append(i)
         for method, row in zip(METHODS, pair):
-            ok = row["status"] == "ok" and math.isfinite(row["metrics"].get(METRIC, math.nan))
-            scores[method].append(float(row["metrics"][METRIC]) if ok else None)
-            if ok and CEILING in row["metrics"]:
-                ceilings.append(float(row["metrics"][CEILING]))
+            scores[method].append(metric(row, METRIC))
+            if scores[method][-1] is not None and metric(row, CEILING) is not None:
+                ceilings.append(metric(row, CEILING))
     if not ceilings:
         raise RuntimeError(f"robustness: no run has finished with a {METRIC} yet; see "
                            f"{out_dir / 'sweep' / 'results.csv'}")
     ceiling = float(np.median(ceilings))
     table = success_table(scores["gan"], scores["wgan-gp"], ceiling)
     text = _markdown(table, ceiling, len(finished), setup["steps"], setup["samples"], setup["command"])
-    if len(finished) < setup["trials"]:
-        text += (f"\nPartial: {len(finished)} of {setup['trials']} architectures finished so far (rerun the "
-                 "command to finish the rest).\n")
+    text += partial_note(len(finished), setup["trials"], "architectures")
     (out_dir / "robustness.md").write_text(text)
     result = dict(setup, real_score=ceiling, finished=finished, table=table, scores=scores,
                   failed={m: sum(s is None for s in v) for m, v in scores.items()})

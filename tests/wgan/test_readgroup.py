@@ -84,6 +84,21 @@ def test_verdicts_follow_the_rates():
     assert "consistent with the notes' ~50%" in bn(5)
     assert "less often" in bn(1, 20) and "more often" in bn(19, 20) and "never succeeded" in bn(0)
 
+    setup = {"clips": [1e-3, 1e-2, 1e-1], "depths": [2, 12]}
+
+    def cells(modes):  # (depth, clip) -> the mean modes of its one trial
+        return {f"{c:g}/{d}": {"trials": [{"modes": modes[(d, c)]}]} for d in setup["depths"] for c in setup["clips"]}
+
+    narrowing = cells({(2, 1e-3): 8, (2, 1e-2): 8, (2, 1e-1): 7, (12, 1e-3): 2, (12, 1e-2): 8, (12, 1e-1): 3})
+    gradients = {"0.001": [1e-9, 1e-3, 0.1], "0.01": [0.05, 0.08, 0.1], "0.1": [1e4, 10.0, 0.1]}
+    lines = clipping_window.verdict(narrowing, gradients, setup)
+    assert lines[0] == "- c covering >= 7 modes on average: depth 2: 0.001, 0.01, 0.1; depth 12: 0.01."
+    assert "narrows as the critic deepens" in lines[1]
+    assert lines[2].startswith("- Gradients of the depth-12 critics: c = 0.001: vanishes, c = 0.01: stable, "
+                               "c = 0.1: explodes (vanishing below, exploding above")
+    widening = cells({(2, 1e-3): 2, (2, 1e-2): 8, (2, 1e-1): 3, (12, 1e-3): 8, (12, 1e-2): 8, (12, 1e-1): 8})
+    assert "does not narrow" in clipping_window.verdict(widening, {}, setup)[1]
+
 
 def _table_rows(text: str, first_column: str) -> list[list[str]]:
     return [[c.strip() for c in line.strip("|").split("|")] for line in text.splitlines()
@@ -183,3 +198,17 @@ def test_clipping_window_quick(run_quick, tmp_path):
         from wgan import cli
 
         cli.main(["reproduce", "clipping-window", "--report-only", "--out", str(tmp_path / "empty")])
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["reproduce", "lines", "--seeds", "3"], "--seeds only apply to `reproduce batchnorm-critic` and "
+                                             "`reproduce clipping-window` and `reproduce optimizers`"),
+    (["reproduce", "optimizers", "--seeds", "0"], "--seeds: expected a positive integer, got 0"),
+    (["reproduce", "clipping-window", "--trials", "2"], "--trials only apply to `reproduce robustness`"),
+])
+def test_reproduce_options_are_checked(argv, message, tmp_path, capsys):
+    from wgan import cli
+
+    with pytest.raises(SystemExit) as exc:
+        cli.main([*argv, "--out", str(tmp_path)])
+    assert exc.value.code == 2 and message in capsys.readouterr().err

@@ -90,7 +90,8 @@ def _trial(row: dict) -> dict:
     return {"seed": row["seed"], "status": row["status"], "error": row.get("error"), "score": score, "real": real,
             "success": score is not None and real is not None and score >= SCORE_FRACTION * real,
             "grad_norm_tail": tails["grad_norm"], "penalty_tail": tails["penalty"],
-            "penalty_max": float(np.nanmax(penalty)) if len(penalty) else None, "train_time": row.get("train_time"),
+            "penalty_max": float(np.nanmax(penalty)) if np.isfinite(penalty).any() else None,
+            "train_time": row.get("train_time"),
             "curves": {key: {"steps": s.tolist(), "values": v.tolist()} for key, (s, v) in curves.items()}}
 
 

@@ -47,6 +47,8 @@ WIDTH, LR = 64, 3e-4
 DEFAULT_SEEDS, DEFAULT_STEPS = 3, 1500
 QUICK_SEEDS, QUICK_STEPS = 1, 4
 N_MODES, GRADIENT_POINTS = 8, 256
+#: a window's clipping constants cover this many modes on average; a gradient ratio beyond VANISH (either way).
+WINDOW_MODES, VANISH = 7, 100.0
 
 
 def clipping_window(out_dir: Path, quick: bool = False, seeds: int | None = None, steps: int | None = None,
@@ -201,8 +203,45 @@ def _markdown(cells: dict, gradients: dict, setup: dict) -> str:
     if gradients:
         lines += [f"## Gradient norm per layer, depth {max(depths)} (median over seeds; input side first)", ""]
         for clip, norms in gradients.items():
-            ratio = norms[0] / norms[-1] if norms[-1] > 0 else math.inf
             lines.append(f"- c = {clip}: {norms[0]:.3g} at the first layer, {norms[-1]:.3g} at the output layer "
-                         f"(ratio {ratio:.3g})")
+                         f"(ratio {_ratio(norms):.3g}: {_gradient_verdict(norms)})")
         lines.append("")
+    lines += ["## What the data say", ""] + verdict(cells, gradients, setup) + [""]
     return "\n".join(lines)
+
+
+def _ratio(norms: list[float]) -> float:
+    return norms[0] / norms[-1] if norms[-1] > 0 else math.inf
+
+
+def _gradient_verdict(norms: list[float]) -> str:
+    """"vanishes" (the first layer gets < 1/VANISH of the output layer's gradient norm), "explodes" (> VANISH
+    times) or "stable"."""
+    ratio = _ratio(norms)
+    return "vanishes" if ratio < 1 / VANISH else "explodes" if ratio > VANISH else "stable"
+
+
+def window(cells: dict, setup: dict, depth: int) -> list[float]:
+    """The clipping constants at `depth` whose runs cover at least `WINDOW_MODES` modes on average."""
+    return [c for c in setup["clips"] if _mean(cells.get(f"{c:g}/{depth}"), "modes") >= WINDOW_MODES]
+
+
+def verdict(cells: dict, gradients: dict, setup: dict) -> list[str]:
+    """Claim 5.2 in words: the window of workable c at each depth, and the gradients of the deepest critics."""
+    windows = {d: window(cells, setup, d) for d in setup["depths"]}
+    lines = [f"- c covering >= {WINDOW_MODES} modes on average: "
+             + "; ".join(f"depth {d}: {', '.join(f'{c:g}' for c in w) or 'none'}" for d, w in windows.items()) + "."]
+    sizes = [len(w) for w in windows.values()]
+    if sizes and sizes[-1] < sizes[0] and all(a >= b for a, b in zip(sizes, sizes[1:])):
+        lines.append("- The window narrows as the critic deepens, as the claim says.")
+    elif sizes and max(sizes) == 0:
+        lines.append("- No clipping constant works at this budget: no window to compare.")
+    else:
+        lines.append("- The window does not narrow steadily with depth at this budget.")
+    kinds = {clip: _gradient_verdict(norms) for clip, norms in gradients.items()}
+    if kinds:
+        lines.append(f"- Gradients of the depth-{max(setup['depths'])} critics: "
+                     + ", ".join(f"c = {c}: {k}" for c, k in kinds.items())
+                     + (" (vanishing below, exploding above: both failures of the claim occur)."
+                        if {"vanishes", "explodes"} <= set(kinds.values()) else "."))
+    return lines

@@ -179,7 +179,8 @@ def optimizers_report(out_dir: Path) -> dict:
 
 def _draw_curves(ax, cell: dict, steps: int) -> None:
     """Every seed's W-estimate curve of one cell (green: success, red: failure; x: stopped non-finite)."""
-    peak = [np.nanmax(np.abs(t["w_estimate"])) for t in cell["trials"] if len(t["w_estimate"])]
+    finite = [np.asarray(t["w_estimate"], dtype=np.float64) for t in cell["trials"]]
+    peak = [float(np.abs(y[np.isfinite(y)]).max()) for y in finite if np.isfinite(y).any()]
     for t in cell["trials"]:
         x, y = np.asarray(t["steps"]), np.asarray(t["w_estimate"], dtype=np.float64)
         color = "tab:green" if t["success"] else "tab:red"

@@ -81,10 +81,14 @@ def clipping_window(out_dir: Path, quick: bool = False, seeds: int | None = None
 def layer_norms_of_run(run_dir: Path, n: int = GRADIENT_POINTS, seed: int = 0) -> list[float]:
     """‖∂L/∂h_l‖ for every Linear layer of a finished run's critic (input side first), on `n` fresh real and
     `n` generated points (`wgan.reproductions.layer_gradient_norms`)."""
+    from wgan.models import MLPCritic
     from wgan.reproductions.wgan_gp_figure1 import layer_gradient_norms
     from wgan.train import Trainer
 
     trainer = Trainer.from_checkpoint(run_dir)
+    if not isinstance(trainer.critic, MLPCritic):
+        raise ValueError(f"{run_dir}: the per-layer gradient norms need an MLP critic, got "
+                         f"{type(trainer.critic).__name__}")
     rng = np.random.default_rng([seed, 13])
     real = np.asarray(trainer.dataset.reference_sample(n, rng), dtype=np.float32)
     return layer_gradient_norms(trainer.critic, real, trainer.sample(n, rng))

@@ -186,9 +186,10 @@ def robustness_report(out_dir: Path) -> dict:
             continue
         finished.append(i)
         for method, row in zip(METHODS, pair):
-            scores[method].append(metric(row, METRIC))
-            if scores[method][-1] is not None and metric(row, CEILING) is not None:
-                ceilings.append(metric(row, CEILING))
+            score, real = metric(row, METRIC), metric(row, CEILING)
+            scores[method].append(score)
+            if score is not None and real is not None:
+                ceilings.append(real)
     if not ceilings:
         raise RuntimeError(f"robustness: no run has finished with a {METRIC} yet; see "
                            f"{out_dir / 'sweep' / 'results.csv'}")

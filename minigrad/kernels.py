@@ -5,17 +5,35 @@ arguments. They run on CUDA arrays only: on the CPU the unfused NumPy code stays
 results do not change), and that unfused code is each kernel's twin, which the tests compare it
 with on the CuPy stand-in (whose ElementwiseKernel evaluates the same C body with NumPy).
 
-- `relu_with_mask`: y = max(z, 0) in place and the mask z > 0 (relu's derivative) in the same pass,
-  instead of a max now and a comparison in the backward pass.
+- `relu_with_mask`: y = max(z + b, 0) in place and the mask z + b > 0 (relu's derivative) in the
+  same pass, instead of a bias add, a max now and a comparison in the backward pass; b is a linear
+  layer's bias (a linear layer followed by relu is its GEMM and this one kernel) or 0.
+- `adam_scalars`: Adam's step count and the step's device scalars (bias corrections, step size,
+  the two scales of the denominator, see `minigrad.optim.Adam`), in float64 as PyTorch computes
+  them, cast to the parameter's dtype: one launch on 0-d arrays instead of fifteen.
 - `adam_update`: Adam's moment updates and parameter step over a whole flat buffer, given the
-  step's device scalars (bias-corrected step size and scales, see `minigrad.optim.Adam`).
+  step's device scalars.
 - `rmsprop_update`: RMSprop's plain update (no momentum, not centered) over a whole buffer.
+
+Kernels that an elementwise body cannot express (Philox's rounds, a whole draw per thread) are
+`RawKernel`s: CUDA C compiled with ``cupy.RawModule``, each with a *twin*, the same computation as
+array-module calls (the code the kernel replaced). The CPU runs the twin on NumPy; the CuPy
+stand-in runs the twin in the kernel's place and counts it as one launch (it finds the twin by the
+kernel's name, `twin_of`); the tests compare the C code with the twin by compiling it as plain C.
 """
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from minigrad.backend import array_module
+
+#: threads per block of every RawKernel launch
+THREADS_PER_BLOCK = 256
+_TWINS: dict[str, Callable[..., None]] = {}
 
 
 class Kernel:
@@ -34,7 +52,53 @@ class Kernel:
         return kernel(*args)
 
 
-RELU_WITH_MASK = Kernel("minigrad_relu_mask", "T z", "T y, bool mask", "mask = z > 0; y = mask ? z : (T)0")
+class RawModule:
+    """CUDA C `source` defining ``extern "C" __global__`` kernels, compiled once per array module on first use."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self._built: dict[int, Any] = {}
+
+    def function(self, xp, name: str):
+        module = self._built.get(id(xp))
+        if module is None:
+            module = self._built[id(xp)] = xp.RawModule(code=self.source)
+        return module.get_function(name)
+
+
+class RawKernel:
+    """The kernel `name` of a `RawModule`, launched over `n` threads, with its twin.
+
+    ``kernel(n, *args)`` runs ``twin(*args)`` when the arrays are NumPy's and launches the compiled
+    kernel (one thread per index below n) otherwise. `twin` takes the kernel's arguments (arrays and
+    NumPy scalars, in the C signature's order), writes its outputs in place and returns nothing.
+    """
+
+    def __init__(self, module: RawModule, name: str, twin: Callable[..., None]):
+        if name in _TWINS:
+            raise ValueError(f"RawKernel: a kernel named {name!r} already exists")
+        self.module, self.name, self.twin = module, name, twin
+        _TWINS[name] = twin
+
+    def __call__(self, n: int, *args) -> None:
+        xp = array_module(next(a for a in args if hasattr(a, "dtype") and hasattr(a, "shape")))
+        if xp is np:
+            self.twin(*args)
+        elif n > 0:
+            blocks = -(-n // THREADS_PER_BLOCK)
+            self.module.function(xp, self.name)((blocks,), (THREADS_PER_BLOCK,), args)
+
+
+def twin_of(name: str) -> Callable[..., None]:
+    """The twin of the RawKernel `name` (what the CuPy stand-in runs in the kernel's place)."""
+    try:
+        return _TWINS[name]
+    except KeyError:
+        raise KeyError(f"no RawKernel named {name!r} (known: {', '.join(sorted(_TWINS))})") from None
+
+
+RELU_WITH_MASK = Kernel("minigrad_relu_mask", "T z, T b", "T y, bool mask",
+                        "T s = z + b; mask = s > 0; y = mask ? s : (T)0")
 
 #: m <- lerp(m, g, 1 - beta1) (rounded as torch.lerp_: from g's side from weight 0.5 on);
 #: v <- beta2 v + (1 - beta2) g²; x <- x + m / (sqrt(v) / sqrt_scale + eps_scaled)
@@ -43,16 +107,38 @@ ADAM = Kernel("minigrad_adam", "T g, T one_minus_beta1, T beta2, T sqrt_scale, T
               "v = v * beta2 + g * g * (1 - beta2); "
               "x = x + m / (sqrt(v) / sqrt_scale + eps_scaled)")
 
+#: t <- t + 1; s = -lr / (1 - beta1^t), -1 in place of -0 (lr = 0); sqrt_scale = (1 - beta2^t)^0.5 s;
+#: eps_scaled = eps / s, or -inf when lr = 0 (then m / d is 0: see `minigrad.optim.Adam`)
+ADAM_SCALARS = Kernel("minigrad_adam_scalars",
+                      "float64 lr, float64 beta1, float64 beta2, float64 eps, float64 minus_inf",
+                      "float64 step, T sqrt_scale, T eps_scaled",
+                      "step = step + 1; "
+                      "double neg_step_size = -(lr / (1 - pow(beta1, step))); "
+                      "bool lr_is_zero = neg_step_size == 0; "
+                      "double nonzero_step_size = neg_step_size - (lr_is_zero ? 1.0 : 0.0); "
+                      "sqrt_scale = pow(1 - pow(beta2, step), 0.5) * nonzero_step_size; "
+                      "eps_scaled = lr_is_zero ? minus_inf : eps / nonzero_step_size")
+
 #: s <- alpha s + (1 - alpha) g²; x <- x - lr g / (sqrt(s) + eps)
 RMSPROP = Kernel("minigrad_rmsprop", "T g, T alpha, T eps, T lr", "T x, T square_avg",
                  "square_avg = square_avg * alpha + g * g * (1 - alpha); x = x - g / (sqrt(square_avg) + eps) * lr")
 
 
-def relu_with_mask(z):
-    """Overwrite z with max(z, 0); return the boolean mask z > 0 (one launch)."""
+def relu_with_mask(z, bias=None):
+    """Overwrite z with max(z + bias, 0) (bias: None, or (C,) for z (N, C)); return the boolean mask
+    z + bias > 0 (one launch)."""
     mask = array_module(z).empty_like(z, dtype=bool)  # in z's memory layout, as z > 0 would be
-    RELU_WITH_MASK(z, z, mask)
+    RELU_WITH_MASK(z, z.dtype.type(0) if bias is None else bias, z, mask)
     return mask
+
+
+def adam_scalars(step, lr, beta1: float, beta2: float, eps: float, dtype):
+    """Advance Adam's float64 0-d step count `step` in place; return (sqrt_scale, eps_scaled) as 0-d arrays
+    of `dtype` (one launch)."""
+    xp = array_module(step)
+    sqrt_scale, eps_scaled = xp.empty((), dtype), xp.empty((), dtype)
+    ADAM_SCALARS(lr, beta1, beta2, eps, -math.inf, step, sqrt_scale, eps_scaled)
+    return sqrt_scale, eps_scaled
 
 
 def adam_update(x, g, m, v, one_minus_beta1, beta2, sqrt_scale, eps_scaled) -> None:

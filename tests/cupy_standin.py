@@ -25,7 +25,8 @@ NumPy arrays, as CuPy's wrap device memory, and it is *stricter* than CuPy where
 - ``ElementwiseKernel`` runs the kernel's own C body, for the subset minigrad's kernels use
   (statements ``[type] name (=|+=|-=|*=|/=) expr;`` with arithmetic, comparisons, ``&&``/``||``/
   ``!``, ``cond ? a : b`` and the math functions in `_C_FUNCTIONS`), evaluated by NumPy.
-  ``fuse`` runs the function once as one launch.
+  ``fuse`` runs the function once as one launch. ``RawModule``/``RawKernel`` cannot run C: a kernel
+  runs its twin instead (the array-op code `minigrad.kernels.twin_of` names for it), as one launch.
 
 Not emulated: streams' ordering (all work is in program order), memory pools (allocations are
 NumPy's), device properties beyond a name.
@@ -750,6 +751,63 @@ class ElementwiseKernel:
             return None
 
         return run
+
+
+class _RawFunction:
+    """A kernel of a RawModule: ``f(grid, block, args)`` runs minigrad's twin of kernel `name` as one launch."""
+
+    def __init__(self, name: str):
+        from minigrad.kernels import twin_of
+
+        self.name, self._twin = name, twin_of(name)
+
+    def __call__(self, grid, block, args, shared_mem=0, stream=None):
+        for what, dims in (("grid", grid), ("block", block)):
+            if type(dims) is not tuple or not dims or not all(type(d) is int and d > 0 for d in dims):
+                raise ValueError(f"{self.name}: {what} must be a tuple of positive ints, got {dims!r}")
+        if type(args) is not tuple:
+            raise TypeError(f"{self.name}: args must be a tuple, got {type(args).__name__}")
+        for a in args:
+            if isinstance(a, np.ndarray):
+                raise _refuse_host_array(self.name)
+            if type(a) is not ndarray and not isinstance(a, np.generic):
+                raise TypeError(f"{self.name}: kernel argument {a!r} is neither a device array nor a NumPy scalar "
+                                "(a Python number's C type is ambiguous; pass e.g. numpy.uint64(n))")
+
+        def body(*raw):
+            global _fusing
+            _fusing += 1
+            try:
+                self._twin(*[ndarray(a) if isinstance(a, np.ndarray) else a for a in raw])
+            finally:
+                _fusing -= 1
+
+        _call(body, args, {}, f"kernel:{self.name}", writes=tuple(a for a in args if type(a) is ndarray))
+
+
+class RawModule:
+    """cupy.RawModule: the C code is kept, not compiled; ``get_function`` gives kernels that run their twins."""
+
+    def __init__(self, code: str | None = None, path: str | None = None, options=(), **kwargs):
+        if code is None and path is None:
+            raise TypeError("RawModule: code or path is required")
+        self.code = code
+
+    def get_function(self, name: str) -> _RawFunction:
+        if self.code is not None and name not in self.code:
+            raise AttributeError(f"RawModule.get_function: no kernel {name!r} in the module's code")
+        return _RawFunction(name)
+
+
+class RawKernel:
+    """cupy.RawKernel(code, name): runs minigrad's twin of kernel `name` as one launch."""
+
+    def __init__(self, code: str, name: str, options=(), **kwargs):
+        self.code, self.name = code, name
+        self._function = RawModule(code=code).get_function(name)
+
+    def __call__(self, grid, block, args, **kwargs):
+        self._function(grid, block, args, **kwargs)
 
 
 def empty(shape, dtype=float, order="C"):

@@ -61,3 +61,25 @@ def test_relu_with_mask_matches_the_unfused_layer_and_its_derivatives(standin):
     with standin.record() as rec:
         gpu(minigrad.tensor(x, device="cuda"))
     assert rec.launches["kernel:minigrad_relu_mask"] == 1 and "maximum" not in rec.launches
+
+
+@pytest.mark.parametrize("lr", [1e-4, 0.0, 0.3])
+@pytest.mark.parametrize("betas", [(0.5, 0.9), (0.0, 0.9), (0.9, 0.999)])
+def test_adam_scalars_kernel_matches_the_array_calls(standin, lr, betas):
+    """The step count and the step's scalars from one kernel launch, against Adam's array calls on the
+    CPU in float64 cast to float32: bit for bit (lr = 0 included: a finite first scale, -inf second)."""
+    from minigrad import kernels
+
+    xp = minigrad.backend.xp_for("cuda")
+    step, lr_device = xp.zeros((), np.float64), xp.full((), lr, np.float64)
+    step_ref = np.zeros((), np.float64)
+    for _ in range(40):
+        with standin.record() as rec:
+            got = kernels.adam_scalars(step, lr_device, betas[0], betas[1], 1e-8, np.dtype(np.float32))
+        assert rec.launches == {"kernel:minigrad_adam_scalars": 1} and not rec.syncs and not rec.copies
+        want = optim.Adam._scalars(np, step_ref, np.float64(lr), betas[0], betas[1], 1e-8)
+        np.testing.assert_array_equal(step.get(), step_ref)
+        for g, w in zip(got, want):
+            assert g.dtype == np.float32
+            np.testing.assert_array_equal(g.get(), w.astype(np.float32))
+    assert (lr == 0) == np.isneginf(got[1].get())

@@ -1,4 +1,6 @@
 """Philox4x32-10: Random123's known answers, the stream's bookkeeping, its distributions."""
+import hashlib
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -196,3 +198,141 @@ def test_bad_arguments():
         gen.random((2, -1))
     with pytest.raises(ValueError, match="load_state_dict: expected integer key"):
         gen.load_state_dict({"key": u32([1, 2, 3]), "counter": u32([0, 0, 0, 0])})
+
+
+# ----------------------------------------------------------------------------- the draw kernels
+def _stream_digest(device):
+    """sha256 of a fixed sequence of draws of every kind, dtype and awkward size, and the final counter."""
+    h = hashlib.sha256()
+    gen = Philox(0x0123456789ABCDEF, device)
+    for n in (0, 1, 2, 3, 4, 5, 7, 8, 9, 33, 1001):
+        for dtype in (np.float32, np.float64):
+            h.update(on_cpu(gen.random(n, dtype)).tobytes())
+            h.update(on_cpu(gen.standard_normal(n, dtype)).tobytes())
+    h.update(gen.state_dict()["counter"].tobytes())
+    return h.hexdigest()
+
+
+#: the digest of the stream as the array-op implementation drew it before the draw kernels existed
+STREAM_DIGEST = "39e8d24cae8706e06be65a6fc86432830cd46d03980fe27ca5d270b8e0da3f23"
+
+
+def test_the_stream_is_bit_identical_to_the_array_op_implementation():
+    assert _stream_digest("cpu") == STREAM_DIGEST
+
+
+@pytest.mark.cuda
+def test_a_device_draw_is_one_kernel_and_a_counter_advance(standin):
+    """On the device the whole draw is one launch (the stand-in runs the kernel's twin in its place) plus the
+    one-thread advance, with no sync and no copy, and the stream is the CPU's, bit for bit."""
+    assert _stream_digest("cuda") == STREAM_DIGEST
+    gen = Philox(7, "cuda")
+    for draw, dtype in ((gen.random, np.float32), (gen.standard_normal, np.float32),
+                        (gen.random, np.float64), (gen.standard_normal, np.float64)):
+        with standin.record() as rec:
+            draw((256, 2), dtype)
+        kind = "uniform" if draw == gen.random else "normal"
+        assert rec.launches == {f"kernel:minigrad_philox_{kind}_{np.dtype(dtype).name}": 1,
+                                "kernel:minigrad_philox_advance": 1}, rec.launches
+        assert not rec.syncs and not rec.copies
+
+
+@pytest.mark.cuda
+def test_draw_kernels_replay_fresh_numbers_in_a_captured_graph(standin):
+    """Captured, the kernels advance the device counter on every replay: replays continue the eager stream."""
+    gen, ref = Philox(21, "cuda"), Philox(21, "cpu")
+    out = minigrad.backend.xp_for("cuda").zeros((3, 5), np.float32)
+    stream = standin.cuda.Stream()
+    with stream:
+        stream.begin_capture()
+        out[...] = gen.standard_normal((3, 5), np.float32)
+        graph = stream.end_capture()
+    for _ in range(3):
+        graph.launch()
+        np.testing.assert_array_equal(on_cpu(out), ref.standard_normal((3, 5), np.float32))
+
+
+def _compiled_device_code(tmp_path):
+    """The draw kernels' C (philox.DEVICE_CODE) compiled by the host C compiler, one block per call in a loop."""
+    import ctypes
+    import shutil
+    import subprocess
+
+    from minigrad import philox
+
+    compiler = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    if compiler is None:
+        pytest.skip("no host C compiler to check the kernels' C code with")
+    drivers = []
+    for (kind, dtype), ctype in philox.DRAWS.items():
+        drivers.append(f"void {kind}_{dtype}(const unsigned int* key, const unsigned long long* counter, {ctype}* out, "
+                       f"unsigned long long n, unsigned long long n_blocks) {{ for (unsigned long long i = 0; "
+                       f"i < n_blocks; ++i) minigrad_philox_{kind}_{dtype}_at(key, counter, out, n, i); }}")
+    drivers.append("void advance(unsigned long long* counter, unsigned long long step) "
+                   "{ minigrad_philox_advance_at(counter, step); }")
+    source = tmp_path / "philox.c"
+    source.write_text("#include <math.h>\n#define __device__ static\n" + philox.DEVICE_CODE + "\n".join(drivers))
+    library = tmp_path / "philox.so"
+    # -ffp-contract=off: no fused multiply-adds (the C code has none that change a result; NVRTC may contract)
+    subprocess.run([compiler, "-O2", "-std=c99", "-ffp-contract=off", "-shared", "-fPIC", str(source), "-o",
+                    str(library), "-lm"], check=True, capture_output=True)
+    lib = ctypes.CDLL(str(library))
+    pointer, u64 = ctypes.c_void_p, ctypes.c_ulonglong
+    for kind, dtype in philox.DRAWS:
+        getattr(lib, f"{kind}_{dtype}").argtypes = [pointer, pointer, pointer, u64, u64]
+    lib.advance.argtypes = [pointer, u64]
+    return lib
+
+
+def test_the_kernels_whole_cuda_source_compiles_as_cxx(tmp_path):
+    """The module the kernels are compiled from (device code and ``__global__`` entry points), checked by a
+    host C++ compiler with CUDA's built-in names declared: a syntax or type error shows up without a GPU."""
+    import shutil
+    import subprocess
+
+    from minigrad import philox
+
+    compiler = shutil.which("c++") or shutil.which("g++") or shutil.which("clang++")
+    if compiler is None:
+        pytest.skip("no host C++ compiler")
+    prelude = ("#include <math.h>\n#define __device__ static\n#define __global__\n"
+               "struct minigrad_dim3 { unsigned int x, y, z; };\n"
+               "static minigrad_dim3 blockIdx, blockDim, threadIdx;\n")
+    source = tmp_path / "module.cu.cc"
+    source.write_text(prelude + philox._MODULE.source)
+    result = subprocess.run([compiler, "-fsyntax-only", "-Wall", "-Werror", "-Wno-unused-function", str(source)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_kernels_c_code_computes_what_their_twins_compute(tmp_path):
+    """The CUDA C of the draw kernels, compiled on the host, against the array-op twins: words and uniforms
+    bit for bit, normals to the rounding of the C library's log/sin/cos against NumPy's; the advance and its carry."""
+    import ctypes
+
+    from minigrad import philox
+
+    lib = _compiled_device_code(tmp_path)
+    u64 = ctypes.c_ulonglong
+    cases = [(u32([0x243f6a88, 0x85a308d3]), np.array([0, 0], np.uint64)),
+             (u32([0xffffffff, 0xffffffff]), np.array([2**64 - 3, 7], np.uint64))]  # carries into the high word
+    for key, counter in cases:
+        for (kind, dtype), _ in philox.DRAWS.items():
+            for n in (1, 3, 4, 5, 10, 1001):
+                n_blocks = philox._blocks_for(kind, np.dtype(dtype), n)
+                got = np.full(n, np.nan, dtype)
+                getattr(lib, f"{kind}_{dtype}")(key.ctypes.data, counter.ctypes.data, got.ctypes.data, u64(n),
+                                                u64(n_blocks))
+                want = np.empty(n, dtype)
+                philox._DRAW_KERNELS[kind, np.dtype(dtype)].twin(key, counter, want, np.uint64(n), np.uint64(n_blocks))
+                if kind == "uniform":
+                    np.testing.assert_array_equal(got, want, err_msg=f"{kind} {dtype} n={n}")
+                else:
+                    np.testing.assert_allclose(got, want, rtol=4 * np.finfo(dtype).eps, atol=4 * np.finfo(dtype).eps,
+                                               err_msg=f"{kind} {dtype} n={n}")
+    for counter, step in (([5, 0], 3), ([2**64 - 2, 9], 5)):
+        got, want = np.array(counter, np.uint64), np.array(counter, np.uint64)
+        lib.advance(got.ctypes.data, u64(step))
+        philox._ADVANCE.twin(want, np.uint64(step))
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(want, np.array([3, 10], np.uint64))

@@ -8,7 +8,8 @@ layer's freshly made output, so the pre-activation never exists as a second arra
 
 and it keeps only what the activation's derivative needs: nothing for relu on the CPU (the mask
 y > 0 is read off the output, since y > 0 exactly where z > 0; on a GPU one fused kernel writes
-y and that mask together, `minigrad.kernels.relu_with_mask`), one boolean mask z <= 0 for
+y and that mask together, `minigrad.kernels.relu_with_mask`, for a linear layer with its bias
+add too), one boolean mask z <= 0 for
 leaky_relu. Its backward is the activation's gradient ``ScaleBy(act'(z))(gy)``, a constant
 mask, handed to the layer's own backward: the same minigrad ops, in the same order, as the
 unfused chain ``act(layer(x, W, b))``, so the values, the gradients and every higher
@@ -86,7 +87,16 @@ class _ActivationMixin:
 
 
 class LinearActivation(_ActivationMixin, LinearFunction):
-    """act(x Wᵀ + b): LinearFunction's GEMM and bias add, the activation in place on its output."""
+    """act(x Wᵀ + b): LinearFunction's GEMM and bias add, the activation in place on its output
+    (relu on a GPU: the bias add, the max and the mask in one kernel after the GEMM)."""
+
+    def forward(self, *arrays):
+        x, w = arrays[0], arrays[1]
+        if len(arrays) == 3 and self.activation.slope is None and array_module(x) is not np:
+            y = x @ w.T
+            self.saved = kernels.relu_with_mask(y, arrays[2])
+            return y
+        return super().forward(*arrays)
 
 
 class Conv2dActivation(_ActivationMixin, Conv2dFunction):

@@ -61,18 +61,15 @@ class Adam(Optimizer):
         eps, weight_decay = float(group["eps"]), float(group["weight_decay"])
         beta1, beta2 = float(group["betas"][0]), float(group["betas"][1])
         step = state["step"]
-        xp.add(step, 1, out=step)
-        neg_step_size = xp.negative(xp.divide(lr, xp.subtract(1, xp.power(beta1, step))))
-        lr_is_zero = xp.equal(neg_step_size, 0)
-        nonzero_step_size = xp.subtract(neg_step_size, lr_is_zero)  # -1 instead of -0 (see above)
-        sqrt_scale = xp.multiply(xp.power(xp.subtract(1, xp.power(beta2, step)), 0.5), nonzero_step_size)
-        eps_scaled = xp.where(lr_is_zero, -math.inf, xp.divide(eps, nonzero_step_size))
         m, v = state["exp_avg"], state["exp_avg_sq"]
         g = grad_with_decay(xp, x, g, weight_decay, group["maximize"], scratch[1])
-        if xp is not np and not group["amsgrad"]:  # on a GPU: the rest as one fused kernel (minigrad.kernels)
-            kernels.adam_update(x, g, m, v, x.dtype.type(1 - beta1), x.dtype.type(beta2),
-                                as_dtype_of(xp, sqrt_scale, x), as_dtype_of(xp, eps_scaled, x))
-            return
+        if xp is not np:  # on a GPU: the step's scalars in one kernel, the update in another (minigrad.kernels)
+            sqrt_scale, eps_scaled = kernels.adam_scalars(step, lr, beta1, beta2, eps, x.dtype)
+            if not group["amsgrad"]:
+                kernels.adam_update(x, g, m, v, x.dtype.type(1 - beta1), x.dtype.type(beta2), sqrt_scale, eps_scaled)
+                return
+        else:
+            sqrt_scale, eps_scaled = self._scalars(xp, step, lr, beta1, beta2, eps)
         tmp = scratch[0]
         lerp_(xp, m, g, 1 - beta1, tmp)
         sq = xp.multiply(g, g, out=tmp)  # v = beta2 * v + (1 - beta2) * g * g
@@ -85,3 +82,15 @@ class Adam(Optimizer):
         xp.divide(denom, as_dtype_of(xp, sqrt_scale, x), out=denom)
         xp.add(denom, as_dtype_of(xp, eps_scaled, x), out=denom)
         xp.add(x, xp.divide(m, denom, out=denom), out=x)
+
+    @staticmethod
+    def _scalars(xp, step, lr, beta1: float, beta2: float, eps: float):
+        """t += 1 and the step's float64 0-d scalars (sqrt_scale, eps_scaled), as array calls (what
+        `minigrad.kernels.adam_scalars` computes in one launch on a GPU)."""
+        xp.add(step, 1, out=step)
+        neg_step_size = xp.negative(xp.divide(lr, xp.subtract(1, xp.power(beta1, step))))
+        lr_is_zero = xp.equal(neg_step_size, 0)
+        nonzero_step_size = xp.subtract(neg_step_size, lr_is_zero)  # -1 instead of -0 (see above)
+        sqrt_scale = xp.multiply(xp.power(xp.subtract(1, xp.power(beta2, step)), 0.5), nonzero_step_size)
+        eps_scaled = xp.where(lr_is_zero, -math.inf, xp.divide(eps, nonzero_step_size))
+        return sqrt_scale, eps_scaled

@@ -35,6 +35,7 @@ import sys
 import numpy as np
 
 import minigrad as mg
+import minigrad.functional as F
 import minigrad.nn as nn
 import minigrad.optim as optim
 from floor import GemmFloor
@@ -160,8 +161,8 @@ class Workload:
                 eps = mg.tensor(eps_np, device=self.device)
                 xhat = (eps * real + (1 - eps) * fake).detach().requires_grad_()
                 g, = mg.grad(self.D(xhat).sum(), xhat, create_graph=True)
-                norm = ((g * g).reshape(g.shape[0], -1).sum(axis=1) + 1e-12).sqrt()
-                loss = loss + self.gp_lambda * ((norm - 1) ** 2).mean()
+                norm = F.sample_norms(g, 1e-12)  # one kernel each on a GPU (minigrad.ops.penalty)
+                loss = loss + self.gp_lambda * F.norm_penalty(norm).mean()
             self.opt_d.zero_grad()
             loss.backward()
             self.opt_d.step()

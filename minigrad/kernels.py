@@ -8,6 +8,9 @@ with on the CuPy stand-in (whose ElementwiseKernel evaluates the same C body wit
 - `relu_with_mask`: y = max(z + b, 0) in place and the mask z + b > 0 (relu's derivative) in the
   same pass, instead of a bias add, a max now and a comparison in the backward pass; b is a linear
   layer's bias (a linear layer followed by relu is its GEMM and this one kernel) or 0.
+- `sample_norms`: sqrt(Σ g² + eps) over every non-batch axis of a gradient (B, ...), one
+  ``ReductionKernel`` (the gradient penalty's norm; `minigrad.ops.penalty`).
+- `norm_penalty` / `norm_penalty_slope`: (n - 1)² or max(n - 1, 0)² per sample and its derivative.
 - `adam_scalars`: Adam's step count and the step's device scalars (bias corrections, step size,
   the two scales of the denominator, see `minigrad.optim.Adam`), in float64 as PyTorch computes
   them, cast to the parameter's dtype: one launch on 0-d arrays instead of fifteen.
@@ -50,6 +53,24 @@ class Kernel:
             kernel = self._built[id(xp)] = xp.ElementwiseKernel(self.in_params, self.out_params, self.operation,
                                                                 self.name)
         return kernel(*args)
+
+
+class Reduction:
+    """A named ``ReductionKernel(in_params, out_params, map_expr, reduce_expr, post_map_expr, identity)``,
+    compiled per array module on first call; called with the reduction's ``axis``."""
+
+    def __init__(self, name: str, in_params: str, out_params: str, map_expr: str, reduce_expr: str,
+                 post_map_expr: str, identity: str):
+        self.name = name
+        self.spec = (in_params, out_params, map_expr, reduce_expr, post_map_expr, identity)
+        self._built: dict[int, Any] = {}
+
+    def __call__(self, *args, axis=None):
+        xp = array_module(next(a for a in args if hasattr(a, "dtype") and hasattr(a, "shape")))
+        kernel = self._built.get(id(xp))
+        if kernel is None:
+            kernel = self._built[id(xp)] = xp.ReductionKernel(*self.spec, name=self.name)
+        return kernel(*args, axis=axis)
 
 
 class RawModule:
@@ -100,6 +121,26 @@ def twin_of(name: str) -> Callable[..., None]:
 RELU_WITH_MASK = Kernel("minigrad_relu_mask", "T z, T b", "T y, bool mask",
                         "T s = z + b; mask = s > 0; y = mask ? s : (T)0")
 
+_SAMPLE_NORMS: dict[float, Reduction] = {}
+
+
+def _sample_norms_kernel(eps: float) -> Reduction:
+    """sqrt(Σ g² + eps) with eps written into the C code as a literal of T (as x + eps rounds a Python eps)."""
+    kernel = _SAMPLE_NORMS.get(eps)
+    if kernel is None:
+        kernel = _SAMPLE_NORMS[eps] = Reduction("minigrad_sample_norms", "T g", "T n", "g * g", "a + b",
+                                                f"n = sqrt(a + (T)({float(eps)!r}))", "0")
+    return kernel
+
+
+#: p = (n - 1)², or with one_sided max(n - 1, 0)²; and the derivative s = 2 (n - 1), or 2 max(n - 1, 0)
+NORM_PENALTY = {False: Kernel("minigrad_norm_penalty", "T n", "T p", "T e = n - 1; p = e * e"),
+                True: Kernel("minigrad_norm_penalty_one_sided", "T n", "T p",
+                             "T e = n - 1; e = e > 0 ? e : (T)0; p = e * e")}
+NORM_PENALTY_SLOPE = {False: Kernel("minigrad_norm_penalty_slope", "T n", "T s", "s = (n - 1) * 2"),
+                      True: Kernel("minigrad_norm_penalty_slope_one_sided", "T n", "T s",
+                                   "T e = n - 1; s = e > 0 ? e * 2 : (T)0")}
+
 #: m <- lerp(m, g, 1 - beta1) (rounded as torch.lerp_: from g's side from weight 0.5 on);
 #: v <- beta2 v + (1 - beta2) g²; x <- x + m / (sqrt(v) / sqrt_scale + eps_scaled)
 ADAM = Kernel("minigrad_adam", "T g, T one_minus_beta1, T beta2, T sqrt_scale, T eps_scaled", "T x, T m, T v",
@@ -130,6 +171,21 @@ def relu_with_mask(z, bias=None):
     mask = array_module(z).empty_like(z, dtype=bool)  # in z's memory layout, as z > 0 would be
     RELU_WITH_MASK(z, z.dtype.type(0) if bias is None else bias, z, mask)
     return mask
+
+
+def sample_norms(g, eps: float):
+    """sqrt(Σ g² + eps) over every axis of g but the first: (B, ...) -> (B,) (one launch)."""
+    return _sample_norms_kernel(eps)(g, axis=tuple(range(1, g.ndim)))
+
+
+def norm_penalty(n, one_sided: bool):
+    """(n - 1)², or max(n - 1, 0)² with `one_sided`, elementwise (one launch)."""
+    return NORM_PENALTY[one_sided](n)
+
+
+def norm_penalty_slope(n, one_sided: bool):
+    """The derivative of `norm_penalty`: 2 (n - 1), or 2 max(n - 1, 0) (one launch)."""
+    return NORM_PENALTY_SLOPE[one_sided](n)
 
 
 def adam_scalars(step, lr, beta1: float, beta2: float, eps: float, dtype):

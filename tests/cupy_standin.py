@@ -25,6 +25,7 @@ NumPy arrays, as CuPy's wrap device memory, and it is *stricter* than CuPy where
 - ``ElementwiseKernel`` runs the kernel's own C body, for the subset minigrad's kernels use
   (statements ``[type] name (=|+=|-=|*=|/=) expr;`` with arithmetic, comparisons, ``&&``/``||``/
   ``!``, ``cond ? a : b`` and the math functions in `_C_FUNCTIONS`), evaluated by NumPy.
+  ``ReductionKernel`` likewise, for sum reductions (``a + b``) with a map and a post-map expression.
   ``fuse`` runs the function once as one launch. ``RawModule``/``RawKernel`` cannot run C: a kernel
   runs its twin instead (the array-op code `minigrad.kernels.twin_of` names for it), as one launch.
 
@@ -751,6 +752,45 @@ class ElementwiseKernel:
             return None
 
         return run
+
+
+class ReductionKernel:
+    """cupy.ReductionKernel for sums: the map expression, a NumPy sum over `axis`, the post-map statements
+    (minigrad's C subset, as `ElementwiseKernel`), evaluated by NumPy as one launch."""
+
+    def __init__(self, in_params: str, out_params: str, map_expr: str, reduce_expr: str, post_map_expr: str,
+                 identity: str | None, name: str = "reduce_kernel", reduce_type=None, **kwargs):
+        self.in_params, self.out_params, self.name = _params(in_params), _params(out_params), name
+        if reduce_expr.replace(" ", "") != "a+b" or (identity or "0").strip() != "0":
+            raise ValueError(f"ReductionKernel stand-in ({name}): only sums (reduce 'a + b', identity '0') are "
+                             f"emulated, got {reduce_expr!r} with identity {identity!r}")
+        self._map = compile(_c_expression_to_python(map_expr), f"<{name} map>", "eval")
+        self._post = ElementwiseKernel("T a", out_params, post_map_expr, name)._program
+
+    def __call__(self, *args, axis=None, keepdims=False):
+        if len(args) != len(self.in_params):
+            raise TypeError(f"{self.name}: expected {len(self.in_params)} arguments, got {len(args)}")
+        for value in args:
+            if isinstance(value, np.ndarray):
+                raise _refuse_host_array(self.name)
+        dtypes = {}
+        for (ctype, _, _), value in zip(self.in_params, args):
+            if len(ctype) == 1 and ctype.isupper() and isinstance(value, ndarray):
+                dtypes.setdefault(ctype, value.dtype)
+
+        def body(*raw):
+            env: dict[str, Any] = dict(_C_FUNCTIONS)
+            env.update(zip([n for _, n, _ in self.in_params], raw))
+            mapped = eval(self._map, {"__builtins__": {}}, env)
+            env["a"] = np.sum(mapped, axis=axis, keepdims=keepdims)
+            for ctype, target, op, code in self._post:
+                value = eval(code, {"__builtins__": {}}, env)
+                dtype = dtypes.get(ctype, _C_TYPES.get(ctype)) if ctype else None
+                env[target] = np.asarray(value, dtype=dtype) if dtype is not None else value
+            (out_type, out_name, _), = self.out_params
+            return np.asarray(env[out_name], dtype=dtypes.get(out_type, _C_TYPES.get(out_type)))
+
+        return _call(body, args, {}, f"kernel:{self.name}")
 
 
 class _RawFunction:

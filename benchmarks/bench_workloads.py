@@ -159,10 +159,10 @@ class Workload:
             loss = self.D(fake).mean() - self.D(real).mean()
             if self.gp_lambda:
                 eps = mg.tensor(eps_np, device=self.device)
-                xhat = (eps * real + (1 - eps) * fake).detach().requires_grad_()
+                xhat = F.convex_combination(real, fake, eps).detach().requires_grad_()  # one kernel on a GPU
                 g, = mg.grad(self.D(xhat).sum(), xhat, create_graph=True)
                 norm = F.sample_norms(g, 1e-12)  # one kernel each on a GPU (minigrad.ops.penalty)
-                loss = loss + self.gp_lambda * F.norm_penalty(norm).mean()
+                loss = loss + self.gp_lambda * F.norm_penalty(norm, reduction="mean")
             self.opt_d.zero_grad()
             loss.backward()
             self.opt_d.step()

@@ -17,6 +17,7 @@ import weakref
 from typing import Any, Literal, TypeVar, overload
 from collections.abc import Callable, Sequence
 
+from minigrad import gradients
 from minigrad.backend import array_module, device_of
 from minigrad.tensor import Tensor, TensorLike, is_floating
 
@@ -187,13 +188,14 @@ def _needed_functions(functions: list[Function], targets: dict[int, Tensor]) -> 
 
 
 def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor], targets: dict[int, Tensor] | None,
-                 retain_graph: bool, create_graph: bool) -> dict[int, tuple[Tensor, Tensor]]:
+                 retain_graph: bool, create_graph: bool, to_buffers: bool = False) -> dict[int, tuple[Tensor, Tensor]]:
     """Propagate `root_grads` from `roots` back through the graph.
 
     With `targets` (a dict id -> Tensor) only the paths that reach a target are walked,
     and the result maps each reached target to its gradient. With targets None every
     tensor that requires grad is reached and the result maps each leaf to its gradient.
-    Both maps are {id(tensor): (tensor, gradient)}.
+    Both maps are {id(tensor): (tensor, gradient)}. With `to_buffers` a leaf's gradient may be summed
+    into its flat gradient buffer (`minigrad.gradients`).
     """
     functions = _ordered_functions(roots)
     needed = None
@@ -203,9 +205,10 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor], targets:
     keep = targets if targets is not None else {}
     # id(tensor) -> (tensor, gradient): holding the tensor keeps its id unique
     grads: dict[int, tuple[Tensor, Tensor]] = {}
+    pending = gradients.pending_contributions(functions) if to_buffers else None
     reached = dict(targets) if targets is not None else {}
     for root, g in zip(roots, root_grads):
-        _accumulate(grads, root, g)
+        gradients.accumulate(grads, root, g)
         if targets is None and root.creator is None:
             reached[id(root)] = root
     gys: tuple[Tensor, ...] | None
@@ -236,7 +239,7 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor], targets:
                     if gx.data.shape != x.data.shape:
                         raise RuntimeError(f"{fn.name}.backward returned a gradient of shape {gx.shape} "
                                            f"for an input of shape {x.shape}")
-                    _accumulate(grads, x, gx)
+                    gradients.accumulate(grads, x, gx, pending)
                     if targets is None and x.creator is None:
                         reached[id(x)] = x
             if not retain_graph:
@@ -256,12 +259,6 @@ def _output_grads(fn: Function, grads: dict, keep: dict) -> tuple[Tensor, ...] |
     return tuple(_zeros_like(ref()) if g is None else g for g, ref in zip(gys, fn.outputs))
 
 
-def _accumulate(grads: dict, x: Tensor, g: Tensor) -> None:
-    key = id(x)
-    previous = grads.get(key)
-    grads[key] = (x, g if previous is None else previous[1] + g)
-
-
 def _zeros_like(y: Tensor) -> Tensor:
     return Tensor._make(array_module(y.data).zeros(y.shape, y.dtype))
 
@@ -279,13 +276,10 @@ def backward(output: Tensor, gradient: TensorLike = None, retain_graph: bool | N
     if not output.requires_grad:
         raise RuntimeError(f"backward(): tensor of shape {output.shape} does not require grad and has no grad_fn")
     root_grad = _root_gradient(output, gradient, "backward()")
-    grads = run_backward([output], [root_grad], None, retain_graph, create_graph)
+    grads = run_backward([output], [root_grad], None, retain_graph, create_graph, to_buffers=not create_graph)
     owned: set[int] = {id(root_grad.data)}
     for leaf, g in grads.values():
-        if leaf.grad is not None:
-            leaf.grad = leaf.grad + g if create_graph else Tensor._make(leaf.grad.data + g.data)
-        else:
-            leaf.grad = g if create_graph else _unshared(g, owned)
+        gradients.store(leaf, g, owned, create_graph)
 
 
 TensorOrTensors = Tensor | Sequence[Tensor]  # what `grad` takes as outputs and as inputs
@@ -328,9 +322,7 @@ def grad(outputs: TensorOrTensors, inputs: TensorOrTensors, grad_outputs: Tensor
         if g is None and not allow_unused:
             raise RuntimeError(f"grad: inputs[{i}] (shape {x.shape}) was not used to compute the outputs; "
                                "pass allow_unused=True to get None for it")
-        if g is not None and not create_graph:
-            g = _unshared(g, owned)
-        result.append(g)
+        result.append(None if g is None else gradients.handed_out(g, owned, create_graph))
     return tuple(result)
 
 
@@ -352,7 +344,7 @@ def _root_gradient(output: Tensor, gradient: TensorLike, where: str) -> Tensor:
         if output.size != 1:
             raise RuntimeError(f"{where}: grad can be implicitly created only for an output with one element, "
                                f"got shape {output.shape}; pass a gradient of that shape")
-        return Tensor._make(array_module(output.data).ones(output.shape, output.dtype))
+        return gradients.implicit_root_gradient(output)
     if not isinstance(gradient, Tensor):
         gradient = Tensor(gradient, dtype=output.dtype, device=output.device)
     if gradient.shape != output.shape:
@@ -361,11 +353,3 @@ def _root_gradient(output: Tensor, gradient: TensorLike, where: str) -> Tensor:
         raise RuntimeError(f"{where}: gradient is on {gradient.device} but the output is on {output.device}")
     return gradient
 
-
-def _unshared(g: Tensor, owned: set[int]) -> Tensor:
-    """`g` detached, copied if its array is a view or already handed out (no aliasing)."""
-    array = g.data
-    if array.base is not None or id(array) in owned:
-        array = array.copy()
-    owned.add(id(array))
-    return Tensor._make(array)

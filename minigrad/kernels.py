@@ -10,7 +10,12 @@ with on the CuPy stand-in (whose ElementwiseKernel evaluates the same C body wit
   layer's bias (a linear layer followed by relu is its GEMM and this one kernel) or 0.
 - `sample_norms`: sqrt(Σ g² + eps) over every non-batch axis of a gradient (B, ...), one
   ``ReductionKernel`` (the gradient penalty's norm; `minigrad.ops.penalty`).
-- `norm_penalty` / `norm_penalty_slope`: (n - 1)² or max(n - 1, 0)² per sample and its derivative.
+- `scaled_sum`: Σ x · c over some axes (a mean: c = 1/count), one ``ReductionKernel`` instead of
+  a sum and a product.
+- `convex_combination`: t a + (1 - t) b (the penalty's interpolated samples), one kernel instead of five.
+- `norm_gradient`: the norms' gradient g · gy / n, one kernel.
+- `norm_penalty` / `norm_penalty_sum` / `norm_penalty_gradient` / `norm_penalty_slope`: (n - 1)² or
+  max(n - 1, 0)² per sample, its scaled sum (a mean) as one reduction, its gradient and derivative.
 - `adam_scalars`: Adam's step count and the step's device scalars (bias corrections, step size,
   the two scales of the denominator, see `minigrad.optim.Adam`), in float64 as PyTorch computes
   them, cast to the parameter's dtype: one launch on 0-d arrays instead of fifteen.
@@ -65,12 +70,12 @@ class Reduction:
         self.spec = (in_params, out_params, map_expr, reduce_expr, post_map_expr, identity)
         self._built: dict[int, Any] = {}
 
-    def __call__(self, *args, axis=None):
+    def __call__(self, *args, axis=None, keepdims: bool = False):
         xp = array_module(next(a for a in args if hasattr(a, "dtype") and hasattr(a, "shape")))
         kernel = self._built.get(id(xp))
         if kernel is None:
             kernel = self._built[id(xp)] = xp.ReductionKernel(*self.spec, name=self.name)
-        return kernel(*args, axis=axis)
+        return kernel(*args, axis=axis, keepdims=keepdims)
 
 
 class RawModule:
@@ -122,6 +127,24 @@ RELU_WITH_MASK = Kernel("minigrad_relu_mask", "T z, T b", "T y, bool mask",
                         "T s = z + b; mask = s > 0; y = mask ? s : (T)0")
 
 _SAMPLE_NORMS: dict[float, Reduction] = {}
+_SCALED_SUMS: dict[float, Reduction] = {}
+
+
+def _literal(value: float) -> str:
+    """`value` as a C literal of T, rounded from the double as NumPy rounds a Python float beside an array of T."""
+    return f"(T)({float(value)!r})"
+
+
+def scaled_sum(x, scale: float, axis, keepdims: bool):
+    """(Σ x over `axis`) · scale, the product rounded after the sum as ``x.sum(axis) * scale`` (one launch)."""
+    kernel = _SCALED_SUMS.get(scale)
+    if kernel is None:
+        kernel = _SCALED_SUMS[scale] = Reduction("minigrad_scaled_sum", "T x", "T y", "x", "a + b",
+                                                 f"y = a * {_literal(scale)}", "0")
+    return kernel(x, axis=axis, keepdims=keepdims)
+
+
+CONVEX_COMBINATION = Kernel("minigrad_convex_combination", "T t, T a, T b", "T y", "y = t * a + (1 - t) * b")
 
 
 def _sample_norms_kernel(eps: float) -> Reduction:
@@ -129,7 +152,7 @@ def _sample_norms_kernel(eps: float) -> Reduction:
     kernel = _SAMPLE_NORMS.get(eps)
     if kernel is None:
         kernel = _SAMPLE_NORMS[eps] = Reduction("minigrad_sample_norms", "T g", "T n", "g * g", "a + b",
-                                                f"n = sqrt(a + (T)({float(eps)!r}))", "0")
+                                                f"n = sqrt(a + {_literal(eps)})", "0")
     return kernel
 
 
@@ -137,6 +160,12 @@ def _sample_norms_kernel(eps: float) -> Reduction:
 NORM_PENALTY = {False: Kernel("minigrad_norm_penalty", "T n", "T p", "T e = n - 1; p = e * e"),
                 True: Kernel("minigrad_norm_penalty_one_sided", "T n", "T p",
                              "T e = n - 1; e = e > 0 ? e : (T)0; p = e * e")}
+NORM_GRADIENT = Kernel("minigrad_norm_gradient", "T g, T gy, T n", "T gx", "gx = g * (gy / n)")
+NORM_PENALTY_GRADIENT = {
+    False: Kernel("minigrad_norm_penalty_gradient", "T n, T gy, T scale", "T gn", "gn = gy * scale * ((n - 1) * 2)"),
+    True: Kernel("minigrad_norm_penalty_gradient_one_sided", "T n, T gy, T scale", "T gn",
+                 "T e = n - 1; gn = e > 0 ? gy * scale * (e * 2) : (T)0")}
+_NORM_PENALTY_SUMS: dict[tuple[bool, float], Reduction] = {}
 NORM_PENALTY_SLOPE = {False: Kernel("minigrad_norm_penalty_slope", "T n", "T s", "s = (n - 1) * 2"),
                       True: Kernel("minigrad_norm_penalty_slope_one_sided", "T n", "T s",
                                    "T e = n - 1; s = e > 0 ? e * 2 : (T)0")}
@@ -178,9 +207,35 @@ def sample_norms(g, eps: float):
     return _sample_norms_kernel(eps)(g, axis=tuple(range(1, g.ndim)))
 
 
+def convex_combination(t, a, b):
+    """t a + (1 - t) b, broadcast (one launch)."""
+    return CONVEX_COMBINATION(t, a, b)
+
+
 def norm_penalty(n, one_sided: bool):
     """(n - 1)², or max(n - 1, 0)² with `one_sided`, elementwise (one launch)."""
     return NORM_PENALTY[one_sided](n)
+
+
+def norm_penalty_sum(n, one_sided: bool, scale: float):
+    """Σ (n - 1)² (or max(n - 1, 0)²) over n's one axis, times `scale`, as a 0-d array (one launch)."""
+    kernel = _NORM_PENALTY_SUMS.get((one_sided, scale))
+    if kernel is None:
+        square = "(n - 1 > 0 ? (n - 1) * (n - 1) : (T)0)" if one_sided else "(n - 1) * (n - 1)"
+        kernel = _NORM_PENALTY_SUMS[one_sided, scale] = Reduction(
+            "minigrad_norm_penalty_sum" + ("_one_sided" if one_sided else ""), "T n", "T p", square, "a + b",
+            f"p = a * {_literal(scale)}", "0")
+    return kernel(n, axis=None)
+
+
+def norm_gradient(g, gy, n):
+    """g · gy / n with gy, n broadcast against g (one launch)."""
+    return NORM_GRADIENT(g, gy, n)
+
+
+def norm_penalty_gradient(n, gy, one_sided: bool, scale: float):
+    """gy · scale · 2 (n - 1), or 0 where n <= 1 with `one_sided` (one launch)."""
+    return NORM_PENALTY_GRADIENT[one_sided](n, gy, n.dtype.type(scale))
 
 
 def norm_penalty_slope(n, one_sided: bool):

@@ -664,11 +664,24 @@ _STATEMENT = re.compile(r"^\s*(?:const\s+)?(?:(\w+)\s+)?(\w+)\s*(=|\+=|-=|\*=|/=
 _CAST = re.compile(r"\((float|double|int|bool|T|[A-Z]\w*)\)\s*")
 
 
+def _matching_paren(expr: str, start: int) -> int:
+    depth = 0
+    for i in range(start, len(expr)):
+        depth += expr[i] == "("
+        depth -= expr[i] == ")"
+        if depth == 0:
+            return i
+    return -1
+
+
 def _c_expression_to_python(expr: str) -> str:
     """A C expression of the supported subset as Python: casts dropped, ``a ? b : c`` -> where(a, b, c)."""
     expr = _CAST.sub("", expr).replace("&&", " & ").replace("||", " | ")
     expr = re.sub(r"!(?!=)", " ~", expr)
     expr = re.sub(r"(\d+\.\d*|\.\d+|\d+)[fF]\b", r"\1", expr)
+    expr = expr.strip()
+    if expr.startswith("(") and _matching_paren(expr, 0) == len(expr) - 1:  # wholly parenthesised
+        return "(" + _c_expression_to_python(expr[1:-1]) + ")"
     depth, question = 0, -1
     for i, ch in enumerate(expr):  # the outermost ternary, right-associative as in C
         depth += ch == "("

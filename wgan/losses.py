@@ -85,7 +85,10 @@ def interpolate(real: Tensor, fake: Tensor, eps: Tensor) -> Tensor:
     if real.shape != fake.shape:
         raise ValueError(f"interpolate: real {real.shape} and fake {fake.shape} batches differ in shape")
     with minigrad.no_grad():
-        x = (eps * real + (1.0 - eps) * fake).to(dtype=real.dtype)
+        if eps.dtype == real.dtype == fake.dtype:
+            x = F.convex_combination(real, fake, eps)  # one kernel on a GPU, these ops on the CPU
+        else:
+            x = (eps * real + (1.0 - eps) * fake).to(dtype=real.dtype)
     return x.requires_grad_(True)
 
 
@@ -116,7 +119,7 @@ def gradient_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, fake: Ten
     """
     _, g = input_gradient(critic, interpolate(real, fake, eps))
     norms = F.sample_norms(g, sqrt_eps)  # fused on a GPU (one kernel each); the unfused ops on the CPU
-    return minigrad.mean(F.norm_penalty(norms, one_sided)), norms
+    return F.norm_penalty(norms, one_sided, reduction="mean"), norms
 
 
 def check_penalizable(critic) -> None:

@@ -73,6 +73,12 @@ class Parameter(Tensor):
             value = buffer.adopt_grad(self._flat_index, value)
         _GRAD_SLOT.__set__(self, value)
 
+    def _grad_buffer(self) -> Any:
+        """This parameter's view of its flat buffer's gradient, where ``backward`` sums its gradient
+        (`minigrad.autograd.grad_buffer`); None outside a buffer."""
+        buffer = self._flat_buffer
+        return None if buffer is None else buffer.grad_views[self._flat_index]
+
     # ------------------------------------------------------------------ copying
     def __getstate__(self):
         """Copies (``copy.deepcopy``) are not in any flat buffer: they own their arrays."""

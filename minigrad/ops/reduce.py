@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import math
 
+from minigrad import kernels
 from minigrad.autograd import Function
 from minigrad.backend import array_module
 from minigrad.ops.common import normalize_axis
-from minigrad.ops.elementwise import ScaleBy, exp, log
+from minigrad.ops.elementwise import MulConst, ScaleBy, exp, log
 from minigrad.ops.shape import broadcast_to, reshape
 from minigrad.tensor import Tensor
 from minigrad.types import Axis
@@ -34,6 +35,20 @@ class Sum(Function):
 
     def backward(self, gy):
         return _expand_back(gy, self.inputs[0].shape, self.axes, self.keepdims)
+
+
+class Mean(Function):
+    """sum(x) · scale (scale = 1/count) as one reduction kernel, for floating x on a GPU; its gradient is
+    the unfused mean's, ``broadcast(gy · scale)`` (`mean` runs Sum and the product on the CPU)."""
+
+    def __init__(self, axes, keepdims: bool, scale: float):
+        self.axes, self.keepdims, self.scale = axes, keepdims, scale
+
+    def forward(self, x):
+        return kernels.scaled_sum(x, self.scale, self.axes, self.keepdims)
+
+    def backward(self, gy):
+        return _expand_back(MulConst(self.scale)(gy), self.inputs[0].shape, self.axes, self.keepdims)
 
 
 class _Extremum(Function):
@@ -73,6 +88,8 @@ def mean(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     axes = normalize_axis(axis, x.ndim, "mean")
     _check_nonempty(x, axes, "mean")
     count = x.size if axes is None else int(math.prod(x.shape[a] for a in axes))
+    if x.device != "cpu" and x.dtype.kind == "f" and axes != ():  # one kernel on a GPU
+        return Mean(axes, keepdims, 1.0 / count)(x)
     return Sum(axes, keepdims)(x) * (1.0 / count)
 
 

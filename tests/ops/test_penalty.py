@@ -15,10 +15,15 @@ def _unfused(g, eps, one_sided):
     return norms, excess * excess
 
 
-def _fused_functions(g, eps, one_sided):
+def _fused_functions(g, eps, one_sided, scale=None):
     """The Functions themselves (the wrappers run the unfused ops on the CPU)."""
     norms = SampleNorms(eps)(g)
-    return norms, NormPenalty(one_sided)(norms)
+    return norms, NormPenalty(one_sided, scale)(norms)
+
+
+def _unfused_mean(g, eps, one_sided):
+    norms, penalty = _unfused(g, eps, one_sided)
+    return norms, minigrad.mean(penalty)
 
 
 def _gradient(shape, seed=0, dtype=np.float32):
@@ -33,11 +38,26 @@ def test_functions_gradcheck_and_gradgradcheck(shape, one_sided):
     g = minigrad.tensor(_gradient(shape, dtype=np.float64))
     g.data[0] = 0.1  # finite differences need the norm away from its eps-sized kink at 0
 
-    def fn(x):
-        return _fused_functions(x, 1e-12, one_sided)
+    for scale in (None, 1 / shape[0], 1.0):  # per sample, mean, sum
+        def fn(x, scale=scale):
+            return _fused_functions(x, 1e-12, one_sided, scale)
 
-    assert minigrad.gradcheck(fn, [g])
-    assert minigrad.gradgradcheck(fn, [g])
+        assert minigrad.gradcheck(fn, [g])
+        assert minigrad.gradgradcheck(fn, [g])
+
+
+@pytest.mark.parametrize("one_sided", [False, True], ids=["two-sided", "one-sided"])
+def test_the_gradients_third_derivatives(one_sided):
+    """The gradient Functions' own backwards (third order of the penalty) against finite differences."""
+    g = minigrad.tensor(_gradient((5, 3), seed=4, dtype=np.float64))
+    g.data[0] = 0.2
+
+    def penalty_gradient(x):
+        norms, penalty = _fused_functions(x, 1e-12, one_sided, 1 / 5)
+        d, = minigrad.grad(penalty, x, create_graph=True)
+        return d
+
+    assert minigrad.gradgradcheck(penalty_gradient, [g])
 
 
 def _derivatives(penalty_fn, device, shape, eps, one_sided):
@@ -56,43 +76,56 @@ def _derivatives(penalty_fn, device, shape, eps, one_sided):
 def test_functions_match_the_unfused_ops_on_cpu(shape, one_sided):
     fused = _derivatives(_fused_functions, "cpu", shape, 1e-12, one_sided)
     for a, b in zip(fused, _derivatives(_unfused, "cpu", shape, 1e-12, one_sided)):
-        np.testing.assert_allclose(a, b, rtol=2e-5, atol=1e-6)
+        np.testing.assert_allclose(a, b, rtol=2e-5, atol=1e-5)
+    fused = _derivatives(lambda g, e, o: _fused_functions(g, e, o, 1 / shape[0]), "cpu", shape, 1e-12, one_sided)
+    for a, b in zip(fused, _derivatives(_unfused_mean, "cpu", shape, 1e-12, one_sided)):
+        np.testing.assert_allclose(a, b, rtol=2e-5, atol=1e-5)
+
+
+def _wrapped(reduction):
+    def penalty_fn(g, eps, one_sided):
+        norms = sample_norms(g, eps)
+        return norms, norm_penalty(norms, one_sided, reduction)
+
+    return penalty_fn
 
 
 def test_on_the_cpu_the_wrappers_are_the_unfused_ops():
     """Seeded CPU results do not change: on NumPy `sample_norms`/`norm_penalty` run the unfused ops."""
     for one_sided in (False, True):
-        wrapped = _derivatives(lambda g, eps, o: (lambda n: (n, norm_penalty(n, o)))(sample_norms(g, eps)),
-                               "cpu", (8, 3), 1e-12, one_sided)
-        for a, b in zip(wrapped, _derivatives(_unfused, "cpu", (8, 3), 1e-12, one_sided)):
-            np.testing.assert_array_equal(a, b)
+        for reduction, reference in (("none", _unfused), ("mean", _unfused_mean)):
+            for a, b in zip(_derivatives(_wrapped(reduction), "cpu", (8, 3), 1e-12, one_sided),
+                            _derivatives(reference, "cpu", (8, 3), 1e-12, one_sided)):
+                np.testing.assert_array_equal(a, b)
+    g = minigrad.tensor(_gradient((8, 3)))
+    np.testing.assert_array_equal(norm_penalty(sample_norms(g), reduction="sum").numpy(),
+                                  minigrad.sum(_unfused(g, 0.0, False)[1]).numpy())
 
 
 @pytest.mark.cuda
 @pytest.mark.parametrize("one_sided", [False, True], ids=["two-sided", "one-sided"])
 @pytest.mark.parametrize("shape", [(8, 2), (4, 3, 5, 5)])
 def test_kernels_match_the_unfused_ops_on_the_device(shape, one_sided):
-    def wrapped(g, eps, o):
-        norms = sample_norms(g, eps)
-        return norms, norm_penalty(norms, o)
-
     for eps in (1e-12, 0.25):
-        fused = _derivatives(wrapped, "cuda", shape, eps, one_sided)
-        for a, b in zip(fused, _derivatives(_unfused, "cpu", shape, eps, one_sided)):
-            np.testing.assert_allclose(a, b, rtol=2e-5, atol=1e-6)
+        for reduction, reference in (("none", _unfused), ("mean", _unfused_mean)):
+            fused = _derivatives(_wrapped(reduction), "cuda", shape, eps, one_sided)
+            for a, b in zip(fused, _derivatives(reference, "cpu", shape, eps, one_sided)):
+                np.testing.assert_allclose(a, b, rtol=2e-5, atol=1e-5)
 
 
 @pytest.mark.cuda
-def test_one_kernel_each_forward_and_two_ops_each_backward(standin):
+@pytest.mark.parametrize("reduction", ["none", "mean"])
+def test_one_kernel_each_forward_and_backward(standin, reduction):
     g = minigrad.tensor(_gradient((16, 4, 3)), device="cuda", requires_grad=True)
     with standin.record() as rec:
         norms = sample_norms(g, 1e-12)
-        penalty = norm_penalty(norms)
-    assert rec.launches == {"kernel:minigrad_sample_norms": 1, "kernel:minigrad_norm_penalty": 1}, rec.launches
+        penalty = norm_penalty(norms, reduction=reduction)
+    penalty_kernel = "kernel:minigrad_norm_penalty" + ("_sum" if reduction == "mean" else "")
+    assert rec.launches == {"kernel:minigrad_sample_norms": 1, penalty_kernel: 1}, rec.launches
     gy = minigrad.ones_like(penalty)
     with standin.record() as rec:
         minigrad.grad(penalty, g, gy)
-    assert rec.n_launches == 4 and rec.launches["kernel:minigrad_norm_penalty_slope"] == 1, rec.launches
+    assert rec.launches == {"kernel:minigrad_norm_penalty_gradient": 1, "kernel:minigrad_norm_gradient": 1}
     assert not rec.syncs and not rec.copies
 
 
@@ -108,6 +141,8 @@ def test_bad_input():
         sample_norms(g, -1.0)
     with pytest.raises(TypeError, match="norm_penalty: norms must be a Tensor, got list"):
         norm_penalty([1.0])
-    with pytest.raises(ValueError, match=r"norm_penalty: expected floating per-sample norms of shape \(B,\), got "
-                                         r"float32 \(4, 2\)"):
+    with pytest.raises(ValueError, match=r"norm_penalty: expected floating per-sample norms of shape \(B,\), B > 0, "
+                                         r"got float32 \(4, 2\)"):
         norm_penalty(g)
+    with pytest.raises(ValueError, match="norm_penalty: reduction must be 'none', 'mean' or 'sum', got 'max'"):
+        norm_penalty(g[:, 0], reduction="max")

@@ -83,3 +83,32 @@ def test_adam_scalars_kernel_matches_the_array_calls(standin, lr, betas):
             assert g.dtype == np.float32
             np.testing.assert_array_equal(g.get(), w.astype(np.float32))
     assert (lr == 0) == np.isneginf(got[1].get())
+
+
+#: issue 10's target: device operations (kernel launches, views excluded) per iteration of workload A
+WORKLOAD_A_LAUNCH_CEILING = 600
+
+
+def _workload_a_launches(monkeypatch, standin, width):
+    """Launches of one eager iteration of workload A (5 critic steps with the penalty, 1 generator step)
+    on the stand-in, its MLPs `width` wide (the count does not depend on the width: checked below)."""
+    import os
+
+    monkeypatch.syspath_prepend(os.path.join(os.path.dirname(os.path.dirname(__file__)), "benchmarks"))
+    import bench_workloads
+
+    monkeypatch.setattr(bench_workloads, "TOY_DIMS", (width,) * 3)
+    workload = bench_workloads.Workload("A", "minigrad", "cuda")
+    workload.iteration()  # the optimizers' state
+    with standin.record() as rec:
+        workload.iteration()
+    assert not rec.syncs, rec.summary()
+    assert len(rec.copies) == 16  # the workload's own host data: real, z (and eps) per step, as PyTorch's
+    return rec
+
+
+def test_workload_a_launches_at_most_600_per_iteration(monkeypatch, standin):
+    rec = _workload_a_launches(monkeypatch, standin, 16)
+    assert rec.n_launches == _workload_a_launches(monkeypatch, standin, 24).n_launches
+    assert rec.n_launches <= WORKLOAD_A_LAUNCH_CEILING, sorted(rec.launches.items(), key=lambda kv: -kv[1])
+    assert rec.launches["matmul"] == 228  # every GEMM is still there: the count fell by fusing, not by skipping work

@@ -112,3 +112,19 @@ def test_workload_a_launches_at_most_600_per_iteration(monkeypatch, standin):
     assert rec.n_launches == _workload_a_launches(monkeypatch, standin, 24).n_launches
     assert rec.n_launches <= WORKLOAD_A_LAUNCH_CEILING, sorted(rec.launches.items(), key=lambda kv: -kv[1])
     assert rec.launches["matmul"] == 228  # every GEMM is still there: the count fell by fusing, not by skipping work
+
+
+@pytest.mark.parametrize("axis,keepdims", [(None, False), (0, True), ((1, 2), False)])
+def test_mean_is_one_reduction_kernel_with_the_unfused_gradients(standin, axis, keepdims):
+    x = np.random.default_rng(5).standard_normal((4, 3, 5)).astype(np.float32)
+    results = []
+    for device in ("cpu", "cuda"):
+        xt = minigrad.tensor(x, device=device, requires_grad=True)
+        with standin.record() as rec:
+            y = minigrad.mean(xt, axis=axis, keepdims=keepdims)
+        assert rec.n_launches == (1 if device == "cuda" else 0), rec.launches
+        g, = minigrad.grad((y * y).sum(), xt, create_graph=True)
+        g.sum().backward()
+        results.append((y.numpy(), g.numpy(), xt.grad.numpy()))
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(b, a)  # the stand-in sums as NumPy does: bit for bit

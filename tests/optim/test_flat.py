@@ -321,3 +321,30 @@ def test_moving_a_trained_module_to_the_device_moves_its_buffer_and_optimizer_st
     assert all(v.__class__ is not np.ndarray for s in opts[0].state.values() for v in s.values())
     for a, b in zip(nets[0].parameters(), nets[1].parameters()):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.cuda
+def test_backward_sums_gradients_straight_into_the_flat_buffer(standin):
+    """A parameter reached three times gets its summed gradient written by the last add into its buffer view
+    (no copy after it); a second backward accumulates in place; the values are those of a parameter outside
+    any buffer."""
+    results = []
+    for flat in (True, False):
+        minigrad.manual_seed(0)
+        net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1)).to("cuda").flat_(flat)
+        optim.SGD(net.parameters(), lr=0.1)  # gathers the parameters into a buffer (when flat)
+        assert all((buffer_of(p) is not None) == flat for p in net.parameters())
+        x = minigrad.tensor(np.random.default_rng(1).standard_normal((5, 3)).astype(np.float32), device="cuda")
+        with standin.record() as rec:
+            (net(x).sum() + net(2 * x).mean() - net(-x).sum()).backward()
+        if flat:
+            assert "copyto" not in rec.launches and "copy" not in rec.launches, rec.launches
+            held = [p.grad for p in net.parameters()]
+        first = [p.grad.numpy().copy() for p in net.parameters()]
+        net(x).sum().backward()
+        if flat:
+            assert all(p.grad is g for p, g in zip(net.parameters(), held))  # accumulated in place
+        results.append((first, [p.grad.numpy() for p in net.parameters()]))
+    (flat_first, flat_second), (own_first, own_second) = results
+    for a, b in zip(flat_first + flat_second, own_first + own_second):
+        np.testing.assert_array_equal(a, b)

@@ -145,13 +145,15 @@ def fig1a(out_dir: Path, quick: bool = False, steps: int | None = None, width: i
 
 
 # ----------------------------------------------------------------------------------------------- fig1b
-def layer_gradient_norms(critic: MLPCritic, real: np.ndarray, fake: np.ndarray) -> list[float]:
+def layer_gradient_norms(critic: nn.Module, real: np.ndarray, fake: np.ndarray) -> list[float]:
     """||d L / d h_l||_2 for the output h_l of every Linear layer l of an MLP critic (input side first).
 
     L = E[D(x~)] - E[D(x)] is the critic's Wasserstein loss on the batches `real` and `fake`; the
     activations are collected during one forward pass and differentiated with `minigrad.grad`.
     The norm is over the whole (2B, width) activation tensor.
     """
+    if not isinstance(critic, MLPCritic):
+        raise TypeError(f"layer_gradient_norms: expected an MLPCritic, got {type(critic).__name__}")
     h = minigrad.concatenate([_tensor(real), _tensor(fake)], axis=0)
     activations = []
     for module in critic.net:
@@ -204,12 +206,10 @@ def fig1b(out_dir: Path, quick: bool = False, steps: int | None = None, width: i
         trainer = Trainer(_fig1b_config(setting, width, depth, steps, seed))
         trainer.fit()
         rng = np.random.default_rng([seed, 7])
-        critic = trainer.critic
-        assert isinstance(critic, MLPCritic)  # the toy preset's critic
         norms = []
         for _ in range(4):
             real = np.asarray(trainer.dataset.sample(256, rng), dtype=np.float32)
-            norms.append(layer_gradient_norms(critic, real, trainer.sample(256, rng)))
+            norms.append(layer_gradient_norms(trainer.critic, real, trainer.sample(256, rng)))
         norms = np.mean(norms, axis=0)
         decades = np.log10(norms)
         change = float(decades[0] - decades[-1])  # input side minus output side, in decades

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from minigrad import kernels
 from minigrad.autograd import Function
 from minigrad.backend import array_module
@@ -88,7 +90,7 @@ def mean(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     axes = normalize_axis(axis, x.ndim, "mean")
     _check_nonempty(x, axes, "mean")
     count = x.size if axes is None else int(math.prod(x.shape[a] for a in axes))
-    if x.device != "cpu" and x.dtype.kind == "f" and axes != ():  # one kernel on a GPU
+    if x.device != "cpu" and x.dtype in (np.float32, np.float64) and axes != ():  # one kernel on a GPU
         return Mean(axes, keepdims, 1.0 / count)(x)
     return Sum(axes, keepdims)(x) * (1.0 / count)
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -27,6 +29,18 @@ class _Evaluations:
     def on_eval(self, trainer, step, metrics):
         keys = ("w1", "modes", "hq_fraction", "raw_w1", "raw_modes", "raw_hq_fraction")
         self.rows.append({"step": step, **{k: metrics[k] for k in keys if k in metrics}})
+
+
+def cpu_model() -> str:
+    """The CPU's model name as ``lscpu`` shows it (from /proc/cpuinfo), else the platform's processor."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def run(algorithm: str, args) -> dict:
@@ -44,6 +58,7 @@ def run(algorithm: str, args) -> dict:
         fields.update(ema_decay=args.ema_decay, eval_raw=True)
     evaluations = _Evaluations()
     trainer = Trainer(TrainConfig(**fields), callbacks=[evaluations])
+    load_start = os.getloadavg()[0]
     start = time.perf_counter()
     trainer.fit()
     final = evaluations.rows[-1]
@@ -52,7 +67,9 @@ def run(algorithm: str, args) -> dict:
            "n_critic": trainer.config.n_critic,
            "modes": final["modes"], "hq_fraction": final["hq_fraction"], "w1": final["w1"],
            "evaluations": evaluations.rows, "seconds": round(time.perf_counter() - start, 1),
-           "config": trainer.config.to_dict(), "machine": platform.processor() or platform.machine()}
+           "config": trainer.config.to_dict(), "machine": platform.processor() or platform.machine(),
+           "cpu_model": cpu_model(), "cpus": os.cpu_count(), "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
+           "load_average": [round(load_start, 2), round(os.getloadavg()[0], 2)], "command": " ".join(sys.argv)}
     last = trainer.history[-1]
     if "raw_w1" in last:
         row.update({k: last[k] for k in ("raw_modes", "raw_hq_fraction", "raw_w1") if k in last})
@@ -60,20 +77,26 @@ def run(algorithm: str, args) -> dict:
 
 
 def table(paths: list[Path]) -> str:
-    """A markdown table of the runs in JSON-lines files, one row per run; runs with EMA show the averaged
-    generator's scores and, beside them, the raw (trained) generator's."""
-    rows = [json.loads(line) for path in paths for line in path.read_text().splitlines() if line.strip()]
-    lines = ["| algorithm | dataset | steps | n_critic | lr | modes | % high quality | exact W1 | "
-             "raw: modes | raw: % HQ | raw: W1 | seconds |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        lr = ("default " + f"{r['config']['lr_d']:g}") if r["lr"] is None else f"{r['lr']:g}"
-        lr += ", linear decay" if r["lr_decay"] else ""
-        raw = (f"{r['raw_modes']} | {100 * r['raw_hq_fraction']:.1f} | {r['raw_w1']:.3f}" if "raw_modes" in r
-               else "| |")
-        ema = f" (EMA {r['config']['ema_decay']:g})" if r["config"].get("ema_decay") else ""
-        lines.append(f"| {r['algorithm']}{ema} | {r['dataset']} | {r['steps']} | {r['config']['n_critic']} | {lr} | "
-                     f"{r['modes']} | {100 * r['hq_fraction']:.1f} | {r['w1']:.3f} | {raw} | {r['seconds']:.0f} |")
+    """One markdown table of the runs in JSON-lines files, one row per run, naming the file it came from;
+    runs with EMA show the averaged generator's scores and, beside them, the raw (trained) generator's.
+    ``load`` is the 1-minute load average at the run's start and end (runs recorded before it was logged: -)."""
+    lines = ["| algorithm | steps | n_critic | lr | modes | % high quality | exact W1 | raw: modes | raw: % HQ | "
+             "raw: W1 | seconds | load | file |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for path in paths:
+        for line in path.read_text().splitlines():
+            if not line.strip():
+                continue
+            r = json.loads(line)
+            lr = ("default " + f"{r['config']['lr_d']:g}") if r["lr"] is None else f"{r['lr']:g}"
+            lr += ", linear decay" if r["lr_decay"] else ""
+            raw = (f"{r['raw_modes']} | {100 * r['raw_hq_fraction']:.1f} | {r['raw_w1']:.3f}" if "raw_modes" in r
+                   else "| |")
+            ema = f" (EMA {r['config']['ema_decay']:g})" if r["config"].get("ema_decay") else ""
+            load = "–".join(f"{x:g}" for x in r["load_average"]) if "load_average" in r else "-"
+            lines.append(f"| {r['algorithm']}{ema} | {r['steps']} | {r['config']['n_critic']} | {lr} | {r['modes']} | "
+                         f"{100 * r['hq_fraction']:.1f} | {r['w1']:.3f} | {raw} | {r['seconds']:.0f} | {load} | "
+                         f"{path.name} |")
     return "\n".join(lines)
 
 

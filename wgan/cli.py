@@ -205,8 +205,9 @@ def build_parser(extra_algorithm=None) -> _Parser:
     plot = sub.add_parser("plot", help="re-plot a run folder's metrics, or animate its evaluations (--animate)")
     plot.add_argument("run_dir", type=Path)
     plot.add_argument("--keys", nargs="+", default=None,
-                      help="metrics to plot in one panel (default: the W estimates and exact W1, and the "
-                           "gradient norm and penalty below)")
+                      help="metrics to plot in one panel (default: the plot keys of the run's dataset kind, "
+                           "wgan.metrics.METRICS_BY_KIND: the W estimates with exact W1 or the image scores, and "
+                           "the gradient norm and penalty below)")
     plot.add_argument("--out", type=Path, help="output file (default RUN_DIR/metrics.png, or RUN_DIR/training.gif "
                                                "with --animate)")
     plot.add_argument("--animate", action="store_true",

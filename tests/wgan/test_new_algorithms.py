@@ -169,12 +169,49 @@ def test_autoencoder_critics_score_each_sample_by_its_reconstruction_energy():
 
 
 # ----------------------------------------------------------------------------- they train
-# The toy preset's models at 2 hidden layers of 128, learning rates decayed linearly to 0, seed 0: the runs
-# of benchmarks/results/algorithms.md (same configs; evaluations and EMA leave the trajectory unchanged),
-# where every mode of 8 gaussians is covered within these budgets. 20-60 s each on 2 idle cores: slow tests.
+@pytest.mark.parametrize("name", ["lsgan", "wgan-div", "dragan", "r1", "ebgan"])
+def test_each_new_algorithm_lowers_its_critic_then_its_generator_objective_on_8_gaussians(name):
+    # the fast check that an algorithm's hooks train (the coverage runs below are slow): with its paper
+    # optimizer, 40 critic steps lower the critic's objective on a fixed batch, then 40 generator steps
+    # against that critic lower the generator's (measured on seeds 0-3: <= 0.84x and <= 0.90x; ~0.3 s)
+    trainer = Trainer(TrainConfig(dataset="8gaussians", algorithm=name, preset="toy", width=32, depth=2,
+                                  batch_size=128, steps=1, eval_every=0, checkpoint_every=0, seed=0))
+    rng = np.random.default_rng(1)
+    real, z = np.asarray(trainer.dataset.sample(256, rng), np.float32), trainer.sample_noise(256)
+    noise = _noise(trainer.algorithm, real.shape)
+
+    def critic_objective():
+        with minigrad.no_grad():
+            fake = trainer.generator(_t(z))
+        return trainer.algorithm.critic_objective(trainer.critic, _t(real), fake, noise).total.item()
+
+    def generator_objective():
+        return trainer.algorithm.generator_objective(trainer.critic, trainer.generator(_t(z))).total.item()
+
+    before = critic_objective()
+    for _ in range(40):
+        batch = np.asarray(trainer.dataset.sample(128, rng), np.float32)
+        trainer.critic_step(batch, trainer.sample_noise(128), trainer.algorithm.critic_noise(rng, batch.shape))
+    assert critic_objective() < 0.9 * before
+    before = generator_objective()
+    for _ in range(40):
+        trainer.generator_step(trainer.sample_noise(128))
+    assert generator_objective() < 0.95 * before
+
+
+# The toy preset's models at 2 hidden layers of 128, seed 0: settings under which every mode of 8 gaussians
+# is covered within these budgets (benchmarks/results/algorithms.md, "The coverage tests", has the runs and
+# seeds behind each, and what did not cover). 20-60 s each on 2 idle cores: slow tests.
+#   r1, wgan-div: learning rates decayed linearly to 0 (the runs of the table there).
+#   lsgan: the authors' own mixture-of-Gaussians settings (xudonmao/LSGAN,
+#     stability_comparison/mixture_gaussian/ls.py): tanh MLPs, batch 512, a 256-d latent, Adam beta1 0.5 with
+#     lr 1e-3 for G and 1e-4 for D, constant. With the paper optimizer (lr 2e-4) or lr 1e-3 for both on the
+#     preset's ReLU nets it reached 6-7 of 8 modes in 2,000-5,000 iterations.
 TRAINING = {
-    "r1": dict(steps=5000, lr_g=1e-3, lr_d=1e-3),
-    "wgan-div": dict(steps=2000, lr_g=3e-4, lr_d=3e-4),
+    "r1": dict(steps=5000, lr_g=1e-3, lr_d=1e-3, lr_decay="linear"),
+    "wgan-div": dict(steps=2000, lr_g=3e-4, lr_d=3e-4, lr_decay="linear"),
+    "lsgan": dict(steps=2000, activation="tanh", batch_size=512, z_dim=256, lr_g=1e-3, lr_d=1e-4,
+                  betas=(0.5, 0.999), lr_decay="none"),
 }
 
 
@@ -182,7 +219,7 @@ TRAINING = {
 @pytest.mark.parametrize("name", sorted(TRAINING))
 def test_each_new_algorithm_covers_every_mode_of_8_gaussians(name):
     trainer = Trainer(TrainConfig(dataset="8gaussians", algorithm=name, preset="toy", width=128, depth=2,
-                                  lr_decay="linear", eval_every=0, checkpoint_every=0, seed=0, **TRAINING[name]))
+                                  eval_every=0, checkpoint_every=0, seed=0, **TRAINING[name]))
     trainer.fit()
     result = trainer.evaluate()
     assert result["modes"] == 8, result

@@ -44,6 +44,11 @@ THREADS_PER_BLOCK = 256
 _TWINS: dict[str, Callable[..., None]] = {}
 
 
+def _array_module_of(args) -> Any:
+    """numpy or cupy: the module of the first array among a kernel's arguments (NumPy scalars are no array)."""
+    return array_module(next(a for a in args if hasattr(a, "shape") and not isinstance(a, (np.generic, float, int))))
+
+
 class Kernel:
     """A named ``ElementwiseKernel(in_params, out_params, operation)``, compiled per array module on first call."""
 
@@ -52,7 +57,7 @@ class Kernel:
         self._built: dict[int, Any] = {}
 
     def __call__(self, *args):
-        xp = array_module(next(a for a in args if hasattr(a, "dtype") and hasattr(a, "shape")))
+        xp = _array_module_of(args)
         kernel = self._built.get(id(xp))
         if kernel is None:
             kernel = self._built[id(xp)] = xp.ElementwiseKernel(self.in_params, self.out_params, self.operation,
@@ -71,7 +76,7 @@ class Reduction:
         self._built: dict[int, Any] = {}
 
     def __call__(self, *args, axis=None, keepdims: bool = False):
-        xp = array_module(next(a for a in args if hasattr(a, "dtype") and hasattr(a, "shape")))
+        xp = _array_module_of(args)
         kernel = self._built.get(id(xp))
         if kernel is None:
             kernel = self._built[id(xp)] = xp.ReductionKernel(*self.spec, name=self.name)
@@ -107,7 +112,7 @@ class RawKernel:
         _TWINS[name] = twin
 
     def __call__(self, n: int, *args) -> None:
-        xp = array_module(next(a for a in args if hasattr(a, "dtype") and hasattr(a, "shape")))
+        xp = _array_module_of(args)
         if xp is np:
             self.twin(*args)
         elif n > 0:

@@ -17,7 +17,8 @@ The paper's space (``full=True``; 32x32 ImageNet there, 8x8 digits here)::
     base filters of G and of D   32, 64, 128
 
 The default space keeps every nonlinearity and norm choice and shrinks depth (1-4) and filters
-(8, 16, 32), meant for the default `trials` to finish in about an hour on 2 idle cores. The budget is
+(8, 16, 32): the default `trials` took 222 min of worker time (the runs' training times summed, partly
+under load), about 2 hours on 2 cores; the WGAN-GP runs of 32-filter critics take the longest. The budget is
 2,000 generator iterations in both (as `wgan reproduce architectures`): at 400, every run of a first
 trial scored 1.0-1.35 of the real data's 9.35 (nothing learnt yet). Both methods use
 their papers' optimisers (`wgan.config`: GAN Adam 2e-4 betas (0.5, 0.999) with one D step,
@@ -32,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from wgan.reproductions.common import command_line, metric, partial_note, read_setup, start_sweep
+from wgan.reproductions.common import command_line, machine, metric, partial_note, read_setup, start_sweep
 
 __all__ = ["robustness", "robustness_report", "draw_architectures", "success_table", "PAPER_SPACE", "LOCAL_SPACE",
            "THRESHOLDS"]
@@ -91,14 +92,48 @@ def success_table(gan: list[float | None], wgan_gp: list[float | None], ceiling:
     return rows
 
 
-def _markdown(rows: list[dict], ceiling: float, n: int, steps: int, samples: int, command: str) -> str:
-    lines = [f"Robustness to architecture: {n} random architectures, each trained with GAN and with WGAN-GP for "
-             f"{steps} generator iterations on the built-in digits; classifier score of {samples:,} samples, real "
-             f"data {ceiling:.3f}.", "", f"Command: `{command}`", "",
+def _markdown(rows: list[dict], ceiling: float, pairs: list[tuple[int, list[dict]]], setup: dict) -> str:
+    """The success table, then one line per architecture (its choices, both scores, both training times)."""
+    m = machine()
+    lines = [f"Robustness to architecture: {len(pairs)} random architectures, each trained with GAN and with WGAN-GP "
+             f"for {setup['steps']} generator iterations on the built-in digits; classifier score of "
+             f"{setup['samples']:,} samples, real data {ceiling:.3f}.", "", f"Command: `{setup['command']}`",
+             f"Machine: {m['cpu']}, {m['cores']} cores, one Dask worker per core, BLAS at one thread per worker.", "",
              "| Min. score | Only GAN | Only WGAN-GP | Both succeeded | Both failed |", "|---|---:|---:|---:|---:|"]
     for r in rows:
         lines.append(f"| {r['fraction']:.1f} × real = {r['min_score']:.2f} | {r['only_gan']} | {r['only_wgan_gp']} "
                      f"| {r['both']} | {r['neither']} |")
+    lines += ["", "## The architectures", "",
+              "Per network: nonlinearity / conv layers / base filters / normalisation (D's norm is batch norm under "
+              "GAN, layer norm under WGAN-GP). Scores: classifier score (— a run that stopped non-finite); "
+              "seconds: the run's training wall time on its worker.", "",
+              "| # | G | D | GAN score | WGAN-GP score | GAN s | WGAN-GP s |", "|---:|---|---|---:|---:|---:|---:|"]
+
+    def network(row: dict, net: str) -> str:
+        config = row["config"]
+        norm = config["g_norm"] if net == "g" else config["critic_norm"]
+        return f"{config[net + '_nonlinearity']} / {config[net + '_depth']} / {config[net + '_filters']} / {norm}"
+
+    def score(row: dict) -> str:
+        value = metric(row, METRIC)
+        return "—" if value is None else f"{value:.2f}"
+
+    def seconds(row: dict) -> str:
+        return "—" if row.get("train_time") is None else f"{row['train_time']:.0f}"
+
+    times: dict[str, list[float]] = {method: [] for method in METHODS}
+    for i, (gan, wgan_gp) in pairs:
+        lines.append(f"| {i} | {network(gan, 'g')} | {network(wgan_gp, 'd')} | {score(gan)} | {score(wgan_gp)} | "
+                     f"{seconds(gan)} | {seconds(wgan_gp)} |")
+        for method, row in zip(METHODS, (gan, wgan_gp)):
+            if row.get("train_time") is not None:
+                times[method].append(float(row["train_time"]))
+    lines.append("")
+    for method, values in times.items():
+        if values:
+            lines.append(f"- {method} training time per run: median {np.median(values):.0f} s, range "
+                         f"{min(values):.0f}-{max(values):.0f} s, total {sum(values) / 60:.0f} min over "
+                         f"{len(values)} runs.")
     return "\n".join(lines) + "\n"
 
 
@@ -180,11 +215,13 @@ def robustness_report(out_dir: Path) -> dict:
     scores: dict[str, list[float | None]] = {m: [] for m in METHODS}
     ceilings: list[float] = []
     finished: list[int] = []
+    pairs: list[tuple[int, list[dict]]] = []
     for i in range(setup["trials"]):
         pair = [by_trial[2 * i + j] for j in range(len(METHODS)) if 2 * i + j in by_trial]
         if len(pair) < len(METHODS):
             continue
         finished.append(i)
+        pairs.append((i, pair))
         for method, row in zip(METHODS, pair):
             score, real = metric(row, METRIC), metric(row, CEILING)
             scores[method].append(score)
@@ -195,7 +232,7 @@ def robustness_report(out_dir: Path) -> dict:
                            f"{out_dir / 'sweep' / 'results.csv'}")
     ceiling = float(np.median(ceilings))
     table = success_table(scores["gan"], scores["wgan-gp"], ceiling)
-    text = _markdown(table, ceiling, len(finished), setup["steps"], setup["samples"], setup["command"])
+    text = _markdown(table, ceiling, pairs, setup)
     text += partial_note(len(finished), setup["trials"], "architectures")
     (out_dir / "robustness.md").write_text(text)
     result = dict(setup, real_score=ceiling, finished=finished, table=table, scores=scores,

@@ -171,7 +171,12 @@ def _plot(cells: dict, gradients: dict, setup: dict, path: Path) -> None:
         ax.set_title(title, fontsize=10)
     ax = axes[2]
     for k, (clip, norms) in enumerate(gradients.items()):
-        ax.plot(range(1, len(norms) + 1), norms, marker="o", markersize=3, color=f"C{k}", label=f"c = {clip}")
+        layers, values = np.arange(1, len(norms) + 1), np.asarray(norms, dtype=np.float64)
+        zero = values == 0  # underflowed in float32: off a log axis, so named in the legend
+        label = f"c = {clip}" + (f" (exactly 0 at layers {', '.join(map(str, layers[zero]))})" if zero.any() else "")
+        if zero.any() and zero[:layers[zero].max()].all():
+            label = f"c = {clip} (exactly 0 at layers 1-{layers[zero].max()})"
+        ax.plot(layers[~zero], values[~zero], marker="o", markersize=3, color=f"C{k}", label=label)
     ax.set_yscale("log")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("Linear layer (1 = next to the input)")

@@ -187,6 +187,8 @@ def _plot(summary: list[dict], setup: dict, path: Path) -> None:
     reals = [t["real"] for v in summary for t in v["trials"] if t["real"] is not None]
     for j, v in enumerate(summary):
         scores = [t["score"] if t["score"] is not None else 0.0 for t in v["trials"]]
+        if not scores:  # a partial report: this variant has no finished trial yet
+            continue
         colors = ["tab:green" if t["success"] else "tab:red" for t in v["trials"]]
         offsets = np.linspace(-0.15, 0.15, len(scores)) if len(scores) > 1 else [0.0]
         ax.scatter(j + np.asarray(offsets), scores, c=colors, s=18)

@@ -174,6 +174,11 @@ def test_batchnorm_critic_quick(run_quick):
             assert len(trial["curves"]["grad_norm"]["values"]) == 4 and trial["real"] > 5
     assert (out / "batchnorm_critic.png").stat().st_size > 20_000
     assert batchnorm_critic.batchnorm_critic(out, report_only=True)["finished"] == 3
+    results = out / "sweep" / "results.jsonl"  # a partial report: one variant has no finished trial yet
+    rows = [json.loads(line) for line in results.read_text().splitlines()]
+    results.write_text("".join(json.dumps(row) + "\n" for row in rows if row["config_index"] != 2))
+    assert batchnorm_critic.batchnorm_critic_report(out)["finished"] == 2
+    assert "Partial: 2 of 3 trials finished so far" in (out / "batchnorm_critic.md").read_text()
 
 
 def test_clipping_window_quick(run_quick, tmp_path):

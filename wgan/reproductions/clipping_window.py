@@ -173,9 +173,11 @@ def _plot(cells: dict, gradients: dict, setup: dict, path: Path) -> None:
     for k, (clip, norms) in enumerate(gradients.items()):
         layers, values = np.arange(1, len(norms) + 1), np.asarray(norms, dtype=np.float64)
         zero = values == 0  # underflowed in float32: off a log axis, so named in the legend
-        label = f"c = {clip}" + (f" (exactly 0 at layers {', '.join(map(str, layers[zero]))})" if zero.any() else "")
-        if zero.any() and zero[:layers[zero].max()].all():
-            label = f"c = {clip} (exactly 0 at layers 1-{layers[zero].max()})"
+        label = f"c = {clip}"
+        if zero.any():
+            last = int(layers[zero][-1])
+            where = f"1-{last}" if zero[:last].all() else ", ".join(map(str, layers[zero]))
+            label += f" (exactly 0 at layers {where})"
         ax.plot(layers[~zero], values[~zero], marker="o", markersize=3, color=f"C{k}", label=label)
     ax.set_yscale("log")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))

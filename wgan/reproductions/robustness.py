@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from wgan.reproductions.common import command_line, machine, metric, partial_note, read_setup, start_sweep
+from wgan.reproductions.common import command_line, metric, partial_note, read_setup, report_header, start_sweep
 
 __all__ = ["robustness", "robustness_report", "draw_architectures", "success_table", "PAPER_SPACE", "LOCAL_SPACE",
            "THRESHOLDS"]
@@ -94,11 +94,10 @@ def success_table(gan: list[float | None], wgan_gp: list[float | None], ceiling:
 
 def _markdown(rows: list[dict], ceiling: float, pairs: list[tuple[int, list[dict]]], setup: dict) -> str:
     """The success table, then one line per architecture (its choices, both scores, both training times)."""
-    m = machine()
-    lines = [f"Robustness to architecture: {len(pairs)} random architectures, each trained with GAN and with WGAN-GP "
-             f"for {setup['steps']} generator iterations on the built-in digits; classifier score of "
-             f"{setup['samples']:,} samples, real data {ceiling:.3f}.", "", f"Command: `{setup['command']}`",
-             f"Machine: {m['cpu']}, {m['cores']} cores, one Dask worker per core, BLAS at one thread per worker.", "",
+    description = (f"{len(pairs)} random architectures, each trained with GAN and with WGAN-GP for {setup['steps']} "
+                   f"generator iterations on the built-in digits (one sweep trial per run, BLAS at one thread per "
+                   f"worker); classifier score of {setup['samples']:,} samples, real data {ceiling:.3f}.")
+    lines = report_header("Robustness to architecture (WGAN-GP, section 5.2)", description, setup) + [
              "| Min. score | Only GAN | Only WGAN-GP | Both succeeded | Both failed |", "|---|---:|---:|---:|---:|"]
     for r in rows:
         lines.append(f"| {r['fraction']:.1f} × real = {r['min_score']:.2f} | {r['only_gan']} | {r['only_wgan_gp']} "
@@ -214,13 +213,11 @@ def robustness_report(out_dir: Path) -> dict:
     by_trial = {r["trial"]: r for r in read_results(out_dir / "sweep")}
     scores: dict[str, list[float | None]] = {m: [] for m in METHODS}
     ceilings: list[float] = []
-    finished: list[int] = []
-    pairs: list[tuple[int, list[dict]]] = []
+    pairs: list[tuple[int, list[dict]]] = []  # (architecture, its finished runs in METHODS order)
     for i in range(setup["trials"]):
         pair = [by_trial[2 * i + j] for j in range(len(METHODS)) if 2 * i + j in by_trial]
         if len(pair) < len(METHODS):
             continue
-        finished.append(i)
         pairs.append((i, pair))
         for method, row in zip(METHODS, pair):
             score, real = metric(row, METRIC), metric(row, CEILING)
@@ -230,6 +227,7 @@ def robustness_report(out_dir: Path) -> dict:
     if not ceilings:
         raise RuntimeError(f"robustness: no run has finished with a {METRIC} yet; see "
                            f"{out_dir / 'sweep' / 'results.csv'}")
+    finished = [i for i, _ in pairs]
     ceiling = float(np.median(ceilings))
     table = success_table(scores["gan"], scores["wgan-gp"], ceiling)
     text = _markdown(table, ceiling, pairs, setup)

@@ -61,6 +61,31 @@ def test_eval_raw_logs_both_generators_scores_side_by_side():
     assert "raw_w1" not in Trainer(_small(eval_every=2, eval_raw=True)).fit()[1]  # no EMA: nothing to compare
 
 
+def test_ema_table_script_shows_both_generators_of_a_run_folder(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from wgan.run_folder import write_config, write_metrics
+
+    trainer = Trainer(_small(ema_decay=0.9, eval_every=2, eval_raw=True))  # a run folder without its figures
+    history = trainer.fit()
+    (tmp_path / "run").mkdir(), (tmp_path / "plain").mkdir()
+    write_config(tmp_path / "run", trainer.config), write_metrics(tmp_path / "run", history)
+    script = Path(__file__).resolve().parents[2] / "scripts" / "ema_table.py"
+    out = subprocess.run([sys.executable, str(script), str(tmp_path / "run"), "--every", "4"],
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    last = history[-1]
+    assert len(out) == 3 and out[2].startswith("| 8gaussians | 16x2 | 0.9 | 4 | ")  # header, rule, step 4 only
+    cells = [c.strip() for c in out[2].strip("|").split("|")]
+    assert cells[4:10] == [str(last["modes"]), f"{100 * last['hq_fraction']:.1f}", f"{last['w1']:.3f}",
+                           str(last["raw_modes"]), f"{100 * last['raw_hq_fraction']:.1f}", f"{last['raw_w1']:.3f}"]
+    plain = tmp_path / "plain"
+    trainer = Trainer(_small(eval_every=2))
+    write_config(plain, trainer.config), write_metrics(plain, trainer.fit())
+    failed = subprocess.run([sys.executable, str(script), str(plain)], capture_output=True, text=True)
+    assert failed.returncode != 0 and "no evaluation with raw scores" in failed.stderr
+
 def test_both_weight_sets_are_checkpointed_and_resume_stays_exact(tmp_path):
     full = Trainer(_small(ema_decay=0.9, out_dir=str(tmp_path / "full")))
     full.fit()

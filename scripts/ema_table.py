@@ -4,7 +4,9 @@ A run trained with ``--ema-decay D --eval-raw`` logs, at every evaluation, the a
 (``modes``, ``hq_fraction``, ``w1``) and the raw generator's (``raw_modes``, ...): both come from the same
 training trajectory, since averaging does not change it (issue 9's EMA target).
 
-    python3 scripts/ema_table.py runs/ema-grid-30k runs/ema-25gaussians --every 1000
+    python3 scripts/ema_table.py runs/ema-grid-30k runs/ema-25gaussians --every 1000 --plot ema.png
+
+``--plot`` also draws each run's % high quality and exact W1 against the step, averaged and raw.
 """
 from __future__ import annotations
 
@@ -33,16 +35,47 @@ def rows(run_dir: Path, every: int) -> list[str]:
     return out
 
 
+def plot(run_dirs: list[Path], path: Path) -> None:
+    """% high quality (left) and exact W1 (right) against the step: solid the averaged generator, dashed the raw."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (hq, w1) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for i, run_dir in enumerate(run_dirs):
+        config = json.loads((run_dir / CONFIG_NAME).read_text())
+        evaluations = [r for r in read_metrics(run_dir) if "raw_modes" in r]
+        steps = [r["step"] for r in evaluations]
+        color, label = f"C{i}", f"{config['dataset']} ({run_dir.name})"
+        hq.plot(steps, [100 * r["hq_fraction"] for r in evaluations], color=color, label=label + ": EMA")
+        hq.plot(steps, [100 * r["raw_hq_fraction"] for r in evaluations], color=color, ls="--", label=label + ": raw")
+        w1.plot(steps, [r["w1"] for r in evaluations], color=color)
+        w1.plot(steps, [r["raw_w1"] for r in evaluations], color=color, ls="--")
+    hq.axhline(90, color="grey", ls=":", lw=1, label="issue 9's goal: 90%")
+    hq.set(xlabel="generator iteration", ylabel="% high-quality samples (3 sigma)", ylim=(0, 100))
+    w1.set(xlabel="generator iteration", ylabel="exact W1 to 2,500 real samples", yscale="log")
+    hq.legend(fontsize=7)
+    for ax in (hq, w1):
+        ax.grid(alpha=0.3)
+    fig.suptitle("EMA (solid) against the raw generator (dashed) of the same runs")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", type=Path, nargs="+", help="run folders")
     parser.add_argument("--every", type=int, default=1000, help="show the evaluations at multiples of this step")
+    parser.add_argument("--plot", type=Path, help="also write this PNG of both generators' scores")
     args = parser.parse_args()
     print("| dataset | net | EMA decay | step | EMA: modes | EMA: % HQ | EMA: W1 | raw: modes | raw: % HQ | "
           "raw: W1 | minutes |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for run_dir in args.runs:
         print("\n".join(rows(run_dir, args.every)))
+    if args.plot:
+        plot(args.runs, args.plot)
 
 
 if __name__ == "__main__":

@@ -6,15 +6,18 @@ training trajectory, since averaging does not change it (issue 9's EMA target).
 
     python3 scripts/ema_table.py runs/ema-grid-30k runs/ema-25gaussians --every 1000 --plot ema.png
 
-``--plot`` also draws each run's % high quality and exact W1 against the step, averaged and raw.
+``--plot`` also draws each run's % high quality and exact W1 against the step, averaged and raw;
+``--keep DIR`` copies each run folder's config, its evaluations (and every 100th step's row) and its last
+samples figure to DIR/<run name>, a small folder this script reads like the run's own.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 from pathlib import Path
 
-from wgan.run_folder import CONFIG_NAME, read_metrics
+from wgan.run_folder import CONFIG_NAME, read_metrics, samples_figure, write_metrics
 
 
 def rows(run_dir: Path, every: int) -> list[str]:
@@ -63,11 +66,24 @@ def plot(run_dirs: list[Path], path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
+def keep(run_dir: Path, folder: Path) -> None:
+    """Copy the config, the evaluation rows and every 100th step's row, and the last samples figure if any."""
+    kept = folder / run_dir.name
+    kept.mkdir(parents=True, exist_ok=True)
+    shutil.copy(run_dir / CONFIG_NAME, kept / CONFIG_NAME)
+    rows = [r for r in read_metrics(run_dir) if "raw_modes" in r or r["step"] % 100 == 0]
+    write_metrics(kept, rows)
+    last = max(r["step"] for r in rows if "raw_modes" in r)
+    if samples_figure(run_dir, last).is_file():
+        shutil.copy(samples_figure(run_dir, last), samples_figure(kept, last))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", type=Path, nargs="+", help="run folders")
     parser.add_argument("--every", type=int, default=1000, help="show the evaluations at multiples of this step")
     parser.add_argument("--plot", type=Path, help="also write this PNG of both generators' scores")
+    parser.add_argument("--keep", type=Path, help="copy each run's config, evaluations and last figure here")
     args = parser.parse_args()
     print("| dataset | net | EMA decay | step | EMA: modes | EMA: % HQ | EMA: W1 | raw: modes | raw: % HQ | "
           "raw: W1 | minutes |")
@@ -76,6 +92,8 @@ def main() -> None:
         print("\n".join(rows(run_dir, args.every)))
     if args.plot:
         plot(args.runs, args.plot)
+    for run_dir in args.runs if args.keep else ():
+        keep(run_dir, args.keep)
 
 
 if __name__ == "__main__":

@@ -74,7 +74,7 @@ def test_ema_table_script_shows_both_generators_of_a_run_folder(tmp_path):
     write_config(tmp_path / "run", trainer.config), write_metrics(tmp_path / "run", history)
     script = Path(__file__).resolve().parents[2] / "scripts" / "ema_table.py"
     out = subprocess.run([sys.executable, str(script), str(tmp_path / "run"), "--every", "4",
-                          "--plot", str(tmp_path / "ema.png")],
+                          "--plot", str(tmp_path / "ema.png"), "--keep", str(tmp_path / "kept")],
                          capture_output=True, text=True, check=True).stdout.splitlines()
     last = history[-1]
     assert len(out) == 3 and out[2].startswith("| 8gaussians | 16x2 | 0.9 | 4 | ")  # header, rule, step 4 only
@@ -82,6 +82,9 @@ def test_ema_table_script_shows_both_generators_of_a_run_folder(tmp_path):
     assert cells[4:10] == [str(last["modes"]), f"{100 * last['hq_fraction']:.1f}", f"{last['w1']:.3f}",
                            str(last["raw_modes"]), f"{100 * last['raw_hq_fraction']:.1f}", f"{last['raw_w1']:.3f}"]
     assert (tmp_path / "ema.png").stat().st_size > 10_000
+    kept = subprocess.run([sys.executable, str(script), str(tmp_path / "kept" / "run"), "--every", "4"],
+                          capture_output=True, text=True, check=True).stdout.splitlines()
+    assert kept == out  # the kept copy holds the evaluations
     plain = tmp_path / "plain"
     trainer = Trainer(_small(eval_every=2))
     write_config(plain, trainer.config), write_metrics(plain, trainer.fit())

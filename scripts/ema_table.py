@@ -20,15 +20,21 @@ from pathlib import Path
 from wgan.run_folder import CONFIG_NAME, read_metrics, samples_figure, write_metrics
 
 
+def evaluations(run_dir: Path) -> tuple[dict, list[dict]]:
+    """A run folder's config and its evaluation rows that score both generators."""
+    config = json.loads((run_dir / CONFIG_NAME).read_text())
+    scored = [r for r in read_metrics(run_dir) if "raw_modes" in r]
+    if not scored:
+        raise SystemExit(f"{run_dir}: no evaluation with raw scores (train with --ema-decay D --eval-raw)")
+    return config, scored
+
+
 def rows(run_dir: Path, every: int) -> list[str]:
     """The markdown rows of one run folder's evaluations at multiples of ``every`` (and its last one)."""
-    config = json.loads((run_dir / CONFIG_NAME).read_text())
-    evaluations = [r for r in read_metrics(run_dir) if "raw_modes" in r]
-    if not evaluations:
-        raise SystemExit(f"{run_dir}: no evaluation with raw scores (train with --ema-decay D --eval-raw)")
-    last = evaluations[-1]["step"]
+    config, scored = evaluations(run_dir)
+    last = scored[-1]["step"]
     out = []
-    for r in evaluations:
+    for r in scored:
         if r["step"] % every and r["step"] != last:
             continue
         out.append(f"| {config['dataset']} | {config['width']}x{config['depth']} | {config['ema_decay']:g} | "
@@ -47,14 +53,13 @@ def plot(run_dirs: list[Path], path: Path) -> None:
 
     fig, (hq, w1) = plt.subplots(1, 2, figsize=(11, 4.2))
     for i, run_dir in enumerate(run_dirs):
-        config = json.loads((run_dir / CONFIG_NAME).read_text())
-        evaluations = [r for r in read_metrics(run_dir) if "raw_modes" in r]
-        steps = [r["step"] for r in evaluations]
+        config, scored = evaluations(run_dir)
+        steps = [r["step"] for r in scored]
         color, label = f"C{i}", f"{config['dataset']} ({run_dir.name})"
-        hq.plot(steps, [100 * r["hq_fraction"] for r in evaluations], color=color, label=label + ": EMA")
-        hq.plot(steps, [100 * r["raw_hq_fraction"] for r in evaluations], color=color, ls="--", label=label + ": raw")
-        w1.plot(steps, [r["w1"] for r in evaluations], color=color)
-        w1.plot(steps, [r["raw_w1"] for r in evaluations], color=color, ls="--")
+        hq.plot(steps, [100 * r["hq_fraction"] for r in scored], color=color, label=label + ": EMA")
+        hq.plot(steps, [100 * r["raw_hq_fraction"] for r in scored], color=color, ls="--", label=label + ": raw")
+        w1.plot(steps, [r["w1"] for r in scored], color=color)
+        w1.plot(steps, [r["raw_w1"] for r in scored], color=color, ls="--")
     hq.axhline(90, color="grey", ls=":", lw=1, label="issue 9's goal: 90%")
     hq.set(xlabel="generator iteration", ylabel="% high-quality samples (3 sigma)", ylim=(0, 100))
     w1.set(xlabel="generator iteration", ylabel="exact W1 to 2,500 real samples", yscale="log")
@@ -71,9 +76,8 @@ def keep(run_dir: Path, folder: Path) -> None:
     kept = folder / run_dir.name
     kept.mkdir(parents=True, exist_ok=True)
     shutil.copy(run_dir / CONFIG_NAME, kept / CONFIG_NAME)
-    rows = [r for r in read_metrics(run_dir) if "raw_modes" in r or r["step"] % 100 == 0]
-    write_metrics(kept, rows)
-    last = max(r["step"] for r in rows if "raw_modes" in r)
+    write_metrics(kept, [r for r in read_metrics(run_dir) if "raw_modes" in r or r["step"] % 100 == 0])
+    last = evaluations(run_dir)[1][-1]["step"]
     if samples_figure(run_dir, last).is_file():
         shutil.copy(samples_figure(run_dir, last), samples_figure(kept, last))
 
@@ -86,7 +90,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="copy each run's config, evaluations and last figure here")
     args = parser.parse_args()
     print("| dataset | net | EMA decay | step | EMA: modes | EMA: % HQ | EMA: W1 | raw: modes | raw: % HQ | "
-          "raw: W1 | minutes |")
+          "raw: W1 | training minutes |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for run_dir in args.runs:
         print("\n".join(rows(run_dir, args.every)))

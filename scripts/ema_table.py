@@ -78,6 +78,8 @@ def keep(run_dir: Path, folder: Path) -> None:
     shutil.copy(run_dir / CONFIG_NAME, kept / CONFIG_NAME)
     write_metrics(kept, [r for r in read_metrics(run_dir) if "raw_modes" in r or r["step"] % 100 == 0])
     last = evaluations(run_dir)[1][-1]["step"]
+    for earlier in kept.glob("samples_*.png"):  # a copy kept while the run was going: no longer its last
+        earlier.unlink()
     if samples_figure(run_dir, last).is_file():
         shutil.copy(samples_figure(run_dir, last), samples_figure(kept, last))
 

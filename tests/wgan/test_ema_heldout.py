@@ -68,10 +68,15 @@ def test_ema_table_script_shows_both_generators_of_a_run_folder(tmp_path):
 
     from wgan.run_folder import write_config, write_metrics
 
-    trainer = Trainer(_small(ema_decay=0.9, eval_every=2, eval_raw=True))  # a run folder without its figures
-    history = trainer.fit()
-    (tmp_path / "run").mkdir(), (tmp_path / "plain").mkdir()
-    write_config(tmp_path / "run", trainer.config), write_metrics(tmp_path / "run", history)
+    def run_folder(path, config):  # config.json and the metrics, without the figures (which cost seconds)
+        trainer = Trainer(config)
+        history = trainer.fit()
+        path.mkdir()
+        write_config(path, trainer.config)
+        write_metrics(path, history)
+        return history
+
+    history = run_folder(tmp_path / "run", _small(ema_decay=0.9, eval_every=2, eval_raw=True))
     script = Path(__file__).resolve().parents[2] / "scripts" / "ema_table.py"
     out = subprocess.run([sys.executable, str(script), str(tmp_path / "run"), "--every", "4",
                           "--plot", str(tmp_path / "ema.png"), "--keep", str(tmp_path / "kept")],
@@ -85,11 +90,10 @@ def test_ema_table_script_shows_both_generators_of_a_run_folder(tmp_path):
     kept = subprocess.run([sys.executable, str(script), str(tmp_path / "kept" / "run"), "--every", "4"],
                           capture_output=True, text=True, check=True).stdout.splitlines()
     assert kept == out  # the kept copy holds the evaluations
-    plain = tmp_path / "plain"
-    trainer = Trainer(_small(eval_every=2))
-    write_config(plain, trainer.config), write_metrics(plain, trainer.fit())
-    failed = subprocess.run([sys.executable, str(script), str(plain)], capture_output=True, text=True)
+    run_folder(tmp_path / "plain", _small(eval_every=2))
+    failed = subprocess.run([sys.executable, str(script), str(tmp_path / "plain")], capture_output=True, text=True)
     assert failed.returncode != 0 and "no evaluation with raw scores" in failed.stderr
+
 
 def test_both_weight_sets_are_checkpointed_and_resume_stays_exact(tmp_path):
     full = Trainer(_small(ema_decay=0.9, out_dir=str(tmp_path / "full")))

@@ -53,9 +53,11 @@ class TensorBoardLogger:
             if trainer.out_dir is None:
                 raise ValueError("TensorBoardLogger: the config has no out_dir; give log_dir")
             self.log_dir = trainer.out_dir / TENSORBOARD_DIR
-        # a resumed run rewrites the steps after its checkpoint: purge them from the old event files
+        # a resumed run rewrites the steps after its checkpoint: purge them from the old event files. The
+        # file name holds the second it was opened: the suffix keeps a resume within that second from
+        # overwriting the earlier file, and sorts the files in step order.
         self.writer = self.writer_class(logdir=str(self.log_dir), purge_step=trainer.step + 1 if trainer.step else None,
-                                        flush_secs=30)
+                                        flush_secs=30, filename_suffix=f".step{trainer.step:010d}")
 
     def on_step(self, trainer, step: int, metrics: dict) -> None:
         if self.writer is None or not self._logged(trainer, step):

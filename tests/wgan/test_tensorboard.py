@@ -2,6 +2,7 @@
 import json
 import shutil
 import struct
+import types
 
 import numpy as np
 import pytest
@@ -51,7 +52,11 @@ def test_cli_tensorboard_writes_scalars_and_sample_images(tmp_path, capsys):
     assert [step for step, _ in images] == [2, 4] and all(value.startswith(b"\x89PNG") for _, value in images)
 
 
-def test_resume_purges_events_after_the_checkpoint(tmp_path):
+@pytest.mark.parametrize("same_second", [False, True])
+def test_resume_purges_events_after_the_checkpoint(tmp_path, monkeypatch, same_second):
+    if same_second:  # the event file name holds the second it was opened: a quick resume shares it
+        from tensorboardX import event_file_writer
+        monkeypatch.setattr(event_file_writer, "time", types.SimpleNamespace(time=lambda: 1_700_000_000.0))
     config = TrainConfig(dataset="ring", algorithm="wgan-gp", preset="toy", width=8, depth=1, batch_size=16, steps=4,
                          eval_every=0, eval_samples=100, checkpoint_every=100, out_dir=str(tmp_path))
 

@@ -34,7 +34,7 @@ MODELS = ("auto", "mlp", "dcgan")
 NETWORK_MODELS = ("mlp", "dcgan", "resnet")
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 ACTIVATIONS = NONLINEARITIES
-INITS = ("auto", "toy", "dcgan", "torch")
+INITS = ("auto", "toy", "dcgan", "tflib", "torch")
 CRITIC_NORMS = ("none", "layernorm", "batchnorm")
 #: Per-network architecture fields that may stay None after `resolve` (None: the architecture's default).
 OPTIONAL_NETWORK_FIELDS = ("g_model", "d_model", "g_depth", "d_depth", "g_nonlinearity", "d_nonlinearity",
@@ -88,8 +88,8 @@ class TrainConfig:
 
     Models: ``model`` ("auto": MLP for 2-D data, DCGAN for images), ``z_dim``, ``width``,
     ``depth`` (MLP hidden layers), ``activation``, ``init`` ("auto": "toy" for MLPs, "dcgan" for
-    conv nets; "toy" = gan_toy's He/Glorot uniform; "dcgan" = N(0, 0.02); "torch" = PyTorch's
-    defaults), ``base_filters``, ``g_batchnorm``,
+    conv nets; "toy" = gan_toy's He/Glorot uniform; "dcgan" = N(0, 0.02); "tflib" = the official
+    WGAN-GP code's layer defaults; "torch" = PyTorch's defaults), ``base_filters``, ``g_batchnorm``,
     ``critic_norm`` ("none", "layernorm", "batchnorm"; batchnorm is refused by a penalised algorithm
     unless ``allow_batchnorm_critic``, which warns, citing Gulrajani et al. 2017, section 4).
 

@@ -7,6 +7,10 @@ Initialisations (``init``):
   - "toy": the official gan_toy.py (tflib): hidden layers He-uniform U(+-sqrt(6/fan_in)),
     output layers Glorot-uniform U(+-sqrt(6/(fan_in+fan_out))), biases 0.
   - "dcgan": the official WGAN/DCGAN code: weights N(0, 0.02), batch-norm scales N(1, 0.02), biases 0.
+  - "tflib": the layer defaults of the official WGAN-GP code (tflib, used by its gan_64x64.py architecture
+    study): Linear Glorot-uniform, Conv2d / ConvTranspose2d uniform of std sqrt(4 / (fan_in + fan_out)) with
+    the strided side's fan divided by stride², norm scales 1, biases 0. It keeps the signal from z alive
+    through conv nets without batch norm, where N(0, 0.02) shrinks it layer by layer.
   - "torch": each layer's own PyTorch default.
   - "auto" (in `build_models`): "toy" for MLPs, "dcgan" for conv nets.
 """
@@ -54,13 +58,38 @@ def _init_dcgan(net: nn.Module) -> None:
             nn.init.zeros_(m.bias)
 
 
+def _init_tflib(net: nn.Module) -> None:
+    for m in net.modules():
+        kind = type(m).__name__
+        if kind == "Linear":
+            nn.init.xavier_uniform_(m.weight)
+        elif kind in ("Conv2d", "ConvTranspose2d"):
+            receptive = m.kernel_size[0] * m.kernel_size[1]
+            shrink = m.stride[0] * m.stride[1]
+            c_in, c_out = (m.in_channels, m.out_channels)
+            if kind == "Conv2d":   # the output side is the strided one
+                fan_in, fan_out = c_in * receptive, c_out * receptive / shrink
+            else:                  # a transposed conv's input side is
+                fan_in, fan_out = c_in * receptive / shrink, c_out * receptive
+            bound = math.sqrt(3.0) * math.sqrt(4.0 / (fan_in + fan_out))
+            nn.init.uniform_(m.weight, -bound, bound)
+        elif kind.startswith("BatchNorm"):
+            nn.init.ones_(m.weight)
+        else:
+            continue
+        if m.bias is not None:
+            nn.init.zeros_(m.bias)
+
+
 def _apply_init(net: nn.Module, init: str) -> None:
     if init == "toy":
         _init_toy(net)
     elif init == "dcgan":
         _init_dcgan(net)
+    elif init == "tflib":
+        _init_tflib(net)
     elif init != "torch":
-        raise ValueError(f"init: unknown initialisation {init!r} (expected toy, dcgan or torch)")
+        raise ValueError(f"init: unknown initialisation {init!r} (expected toy, dcgan, tflib or torch)")
 
 
 class MLPGenerator(nn.Module):
@@ -300,7 +329,7 @@ def _init_for(kind: str, init: str) -> str:
     if init == "auto":
         return {"mlp": "toy", "dcgan": "dcgan", "resnet": "torch"}[kind]
     if init == "toy" and kind != "mlp":
-        raise ValueError("init: 'toy' is the MLP initialisation of gan_toy.py; use 'dcgan' or 'torch'")
+        raise ValueError("init: 'toy' is the MLP initialisation of gan_toy.py; use 'dcgan', 'tflib' or 'torch'")
     return init
 
 

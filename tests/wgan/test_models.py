@@ -33,6 +33,43 @@ def test_toy_init_is_he_uniform_hidden_glorot_uniform_output_zero_bias():
         assert not layer.bias.numpy().any()
 
 
+def test_tflib_init_matches_the_official_layer_defaults():
+    g = DCGANGenerator(z_dim=64, sample_shape=(1, 8, 8), base_filters=16, norm="batchnorm", init="tflib", depth=4)
+    d = DCGANCritic((1, 8, 8), 16, init="tflib")
+    for m in [*g.modules(), *d.modules()]:
+        kind = type(m).__name__
+        if kind not in ("Linear", "Conv2d", "ConvTranspose2d"):
+            if kind.startswith("BatchNorm"):
+                assert (m.weight.numpy() == 1).all() and not m.bias.numpy().any()
+            continue
+        w = m.weight.numpy()
+        if kind == "Linear":
+            std = math.sqrt(2 / sum(w.shape))
+        else:
+            receptive, strides = w.shape[2] * w.shape[3], m.stride[0] * m.stride[1]
+            if kind == "Conv2d":   # (out, in, k, k); the output side is strided
+                fan_in, fan_out = w.shape[1] * receptive, w.shape[0] * receptive / strides
+            else:                  # (in, out, k, k); the input side is
+                fan_in, fan_out = w.shape[0] * receptive / strides, w.shape[1] * receptive
+            std = math.sqrt(4 / (fan_in + fan_out))
+        assert np.abs(w).max() <= std * math.sqrt(3)
+        if w.size > 2000:
+            assert w.std() == pytest.approx(std, rel=0.06), (kind, w.shape)
+        if m.bias is not None:
+            assert not m.bias.numpy().any()
+
+
+def test_without_batch_norm_dcgan_init_loses_z_and_tflib_init_keeps_it():
+    """The no-normalisation rows of the architecture table: how much of a generator's output varies with z."""
+    def z_share(init):
+        minigrad.manual_seed(0)
+        g = DCGANGenerator(z_dim=64, sample_shape=(1, 8, 8), base_filters=16, norm="none", init=init)
+        with minigrad.no_grad():
+            x = g(minigrad.randn(256, 64)).numpy()
+        return x.std(axis=0).mean()
+    assert z_share("dcgan") < 0.03 and z_share("tflib") > 0.2   # measured: 0.012 and 0.42
+
+
 @pytest.mark.parametrize("activation", ["relu", "leaky_relu", "tanh", "softplus"])
 def test_mlp_activation_and_depth_are_configurable(activation):
     g = MLPGenerator(z_dim=3, sample_shape=(2,), width=7, depth=1, activation=activation)

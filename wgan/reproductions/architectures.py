@@ -18,6 +18,11 @@ resnet101            101-layer bottleneck ResNets G and D (33 blocks, 8 base fil
                      as in dcgan)
 ===================  ===================================================================================
 
+Initial weights: the official code's tflib layer defaults (``init="tflib"``: Glorot-uniform linears,
+uniform convs of std sqrt(4 / (fan_in + fan_out))) for the DCGAN-family and MLP rows, PyTorch's defaults
+for the ResNets. DCGAN's N(0, 0.02) would leave the two rows without batch norm in G almost independent of
+z at the start; at 2,000 iterations WGAN-GP scored 20% and 34% of real there with it, 70% with tflib's.
+
 Optimisers as the paper's Appendix E: GAN Adam(2e-4, β1 0.5); LSGAN RMSprop(1e-4); WGAN RMSprop(5e-5),
 clip 0.01, n_critic 5; WGAN-GP Adam(1e-4, β (0.5, 0.9)), λ 10, n_critic 5; SN-GAN Adam(1e-4, β (0.5, 0.9)),
 hinge loss, n_critic 5 (its paper's setting A). Batch 64, z ~ N(0, I_64).
@@ -81,6 +86,7 @@ def cell_config(row: str, column: str, steps: int, dataset: str = "digits", base
     """The TrainConfig of one cell of the table (see the module docstring)."""
     fields: dict[str, Any] = dict(
         dataset=dataset, steps=steps, batch_size=64, z_dim=64, base_filters=base_filters, g_depth=3, d_depth=3,
+        init="auto" if row == "resnet101" else "tflib",
         critic_norm=CRITIC_NORM[column], eval_every=steps, eval_samples=eval_samples,
         checkpoint_every=max(1, min(100, steps)), plot_every=1, seed=seed, log_every=10)
     fields.update(COLUMNS[column][1])

@@ -33,6 +33,7 @@ def test_every_cell_builds_the_architecture_its_row_names():
                 assert not any("Norm" in type(m).__name__ for m in d.modules())
             if column == "wgan-gp" and row != "no_norm":
                 assert any(type(m).__name__ == "LayerNorm" for m in d.modules())
+            assert cfg.init == ("auto" if row == "resnet101" else "tflib")   # the paper code's layer defaults
     assert cell_config("resnet101", "gan", steps=1).g_depth == 101
 
 

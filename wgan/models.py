@@ -8,7 +8,8 @@ Initialisations (``init``):
     output layers Glorot-uniform U(+-sqrt(6/(fan_in+fan_out))), biases 0.
   - "dcgan": the official WGAN/DCGAN code: weights N(0, 0.02), batch-norm scales N(1, 0.02), biases 0.
   - "tflib": the layer defaults of the official WGAN-GP code (tflib, used by its gan_64x64.py architecture
-    study): Linear Glorot-uniform, Conv2d / ConvTranspose2d uniform of std sqrt(4 / (fan_in + fan_out)) with
+    study): for an MLP its ReLU layers' He-uniform with a Glorot-uniform output (= "toy"); otherwise Linear
+    Glorot-uniform, Conv2d / ConvTranspose2d uniform of std sqrt(4 / (fan_in + fan_out)) with
     the strided side's fan divided by stride², norm scales 1, biases 0. It keeps the signal from z alive
     through conv nets without batch norm, where N(0, 0.02) shrinks it layer by layer.
   - "torch": each layer's own PyTorch default.
@@ -328,6 +329,8 @@ def _init_for(kind: str, init: str) -> str:
     """The initialisation of a network of `kind` ("mlp", "dcgan", "resnet") for the config's `init`."""
     if init == "auto":
         return {"mlp": "toy", "dcgan": "dcgan", "resnet": "torch"}[kind]
+    if init == "tflib" and kind == "mlp":   # the official scripts' tflib MLPs: He hidden, Glorot output layers
+        return "toy"
     if init == "toy" and kind != "mlp":
         raise ValueError("init: 'toy' is the MLP initialisation of gan_toy.py; use 'dcgan', 'tflib' or 'torch'")
     return init

@@ -19,9 +19,10 @@ resnet101            101-layer bottleneck ResNets G and D (33 blocks, 8 base fil
 ===================  ===================================================================================
 
 Initial weights: the official code's tflib layer defaults (``init="tflib"``: Glorot-uniform linears,
-uniform convs of std sqrt(4 / (fan_in + fan_out))) for the DCGAN-family and MLP rows, PyTorch's defaults
-for the ResNets. DCGAN's N(0, 0.02) would leave the two rows without batch norm in G almost independent of
-z at the start; at 2,000 iterations WGAN-GP scored 20% and 34% of real there with it, 70% with tflib's.
+uniform convs of std sqrt(4 / (fan_in + fan_out)); the MLP generator's He-uniform hidden layers) for every
+row but the ResNets, which keep PyTorch's defaults. DCGAN's N(0, 0.02) would leave the two rows without
+batch norm in G almost independent of z at the start; at 2,000 iterations WGAN-GP scored 20% and 34% of
+real there with it, 70% with tflib's.
 
 Optimisers as the paper's Appendix E: GAN Adam(2e-4, β1 0.5); LSGAN RMSprop(1e-4); WGAN RMSprop(5e-5),
 clip 0.01, n_critic 5; WGAN-GP Adam(1e-4, β (0.5, 0.9)), λ 10, n_critic 5; SN-GAN Adam(1e-4, β (0.5, 0.9)),

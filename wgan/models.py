@@ -60,6 +60,7 @@ def _init_dcgan(net: nn.Module) -> None:
 
 
 def _init_tflib(net: nn.Module) -> None:
+    """tflib's layer defaults (module docstring): ``Linear`` as its Glorot default, convs as its ``he_init``."""
     for m in net.modules():
         kind = type(m).__name__
         if kind == "Linear":

@@ -68,11 +68,10 @@ def _init_tflib(net: nn.Module) -> None:
         elif kind in ("Conv2d", "ConvTranspose2d"):
             receptive = m.kernel_size[0] * m.kernel_size[1]
             shrink = m.stride[0] * m.stride[1]
-            c_in, c_out = (m.in_channels, m.out_channels)
             if kind == "Conv2d":   # the output side is the strided one
-                fan_in, fan_out = c_in * receptive, c_out * receptive / shrink
+                fan_in, fan_out = m.in_channels * receptive, m.out_channels * receptive / shrink
             else:                  # a transposed conv's input side is
-                fan_in, fan_out = c_in * receptive / shrink, c_out * receptive
+                fan_in, fan_out = m.in_channels * receptive / shrink, m.out_channels * receptive
             bound = math.sqrt(3.0) * math.sqrt(4.0 / (fan_in + fan_out))
             nn.init.uniform_(m.weight, -bound, bound)
         elif kind.startswith("BatchNorm"):

@@ -62,7 +62,7 @@ ROWS: dict[str, tuple[str, dict]] = {
     "gated": ("gated multiplicative units in G and D", dict(g_nonlinearity="gated", d_nonlinearity="gated")),
     "tanh": ("tanh in G and D", dict(g_nonlinearity="tanh", d_nonlinearity="tanh")),
     "resnet101": ("101-layer ResNet G and D", dict(g_model="resnet", d_model="resnet", g_depth=101, d_depth=101,
-                                                   g_norm="batchnorm")),
+                                                   g_norm="batchnorm", init="auto")),
 }
 COLUMNS: dict[str, tuple[str, dict]] = {
     "gan": ("GAN", dict(algorithm="gan", optimizer="adam", lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999))),
@@ -87,7 +87,7 @@ def cell_config(row: str, column: str, steps: int, dataset: str = "digits", base
     """The TrainConfig of one cell of the table (see the module docstring)."""
     fields: dict[str, Any] = dict(
         dataset=dataset, steps=steps, batch_size=64, z_dim=64, base_filters=base_filters, g_depth=3, d_depth=3,
-        init="auto" if row == "resnet101" else "tflib",
+        init="tflib",
         critic_norm=CRITIC_NORM[column], eval_every=steps, eval_samples=eval_samples,
         checkpoint_every=max(1, min(100, steps)), plot_every=1, seed=seed, log_every=10)
     fields.update(COLUMNS[column][1])

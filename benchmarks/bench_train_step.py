@@ -13,11 +13,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 from pathlib import Path
+
+from harness import print_machine
 
 CHILD = r"""
 import json, sys, time
@@ -54,6 +55,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--out", type=Path, default=None, help="JSON file for the results")
     args = parser.parse_args()
+    info = print_machine()
     trees = {"baseline": args.baseline.resolve(), "current": args.current.resolve()}
     rows = []
     for algorithm in args.algorithms:
@@ -72,7 +74,7 @@ def main() -> None:
         print(f"{algorithm:10s} baseline {row['baseline_ms']:8.1f} ms  current {row['current_ms']:8.1f} ms  "
               f"ratio {row['ratio_current_over_baseline']:.3f}  (per round {', '.join(f'{x:.3f}' for x in ratios)})")
     if args.out:
-        args.out.write_text(json.dumps({"machine": platform.processor() or platform.machine(),
+        args.out.write_text(json.dumps({"machine": info,
                                         "command": " ".join(sys.argv), "rows": rows}, indent=2) + "\n")
 
 

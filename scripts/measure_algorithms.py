@@ -56,6 +56,8 @@ def run(algorithm: str, args) -> dict:
         fields["betas"] = tuple(args.betas)
     if args.ema_decay is not None:
         fields.update(ema_decay=args.ema_decay, eval_raw=True)
+    if args.options:
+        fields["algorithm_options"] = json.loads(args.options)
     evaluations = _Evaluations()
     trainer = Trainer(TrainConfig(**fields), callbacks=[evaluations])
     load_start = os.getloadavg()[0]
@@ -64,7 +66,7 @@ def run(algorithm: str, args) -> dict:
     final = evaluations.rows[-1]
     row = {"algorithm": algorithm, "dataset": args.dataset, "steps": args.steps, "seed": args.seed,
            "width": args.width, "depth": args.depth, "lr": args.lr, "lr_decay": args.lr_decay,
-           "n_critic": trainer.config.n_critic,
+           "n_critic": trainer.config.n_critic, "options": fields.get("algorithm_options", {}),
            "modes": final["modes"], "hq_fraction": final["hq_fraction"], "w1": final["w1"],
            "evaluations": evaluations.rows, "seconds": round(time.perf_counter() - start, 1),
            "config": trainer.config.to_dict(), "machine": platform.processor() or platform.machine(),
@@ -93,6 +95,7 @@ def table(paths: list[Path]) -> str:
             raw = (f"{r['raw_modes']} | {100 * r['raw_hq_fraction']:.1f} | {r['raw_w1']:.3f}" if "raw_modes" in r
                    else "| |")
             ema = f" (EMA {r['config']['ema_decay']:g})" if r["config"].get("ema_decay") else ""
+            ema += "".join(f", {k} {v}" for k, v in r.get("options", {}).items())
             load = "–".join(f"{x:g}" for x in r["load_average"]) if "load_average" in r else "-"
             lines.append(f"| {r['algorithm']}{ema} | {r['steps']} | {r['config']['n_critic']} | {lr} | {r['modes']} | "
                          f"{100 * r['hq_fraction']:.1f} | {r['w1']:.3f} | {raw} | {r['seconds']:.0f} | {load} | "
@@ -114,6 +117,7 @@ def main() -> None:
     parser.add_argument("--betas", type=float, nargs=2, default=None, help="Adam betas")
     parser.add_argument("--ema-decay", type=float, default=None)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--options", default=None, help="the algorithm's own options as a JSON object")
     parser.add_argument("--out", type=Path, help="JSON-lines file the runs are appended to")
     parser.add_argument("--table", type=Path, nargs="+", help="print the markdown table of these JSON-lines files")
     args = parser.parse_args()

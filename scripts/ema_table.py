@@ -29,6 +29,11 @@ def evaluations(run_dir: Path) -> tuple[dict, list[dict]]:
     return config, scored
 
 
+def _schedule(config: dict) -> str:
+    """The run's learning-rate schedule in words."""
+    return "constant" if config.get("lr_decay", "none") == "none" else f"{config['lr_decay']} decay to 0"
+
+
 def rows(run_dir: Path, every: int) -> list[str]:
     """The markdown rows of one run folder's evaluations at multiples of ``every`` (and its last one)."""
     config, scored = evaluations(run_dir)
@@ -40,7 +45,7 @@ def rows(run_dir: Path, every: int) -> list[str]:
         out.append(f"| {config['dataset']} | {config['width']}x{config['depth']} | {config['ema_decay']:g} | "
                    f"{r['step']} | {r['modes']} | {100 * r['hq_fraction']:.1f} | {r['w1']:.3f} | "
                    f"{r['raw_modes']} | {100 * r['raw_hq_fraction']:.1f} | {r['raw_w1']:.3f} | "
-                   f"{r['time'] / 60:.0f} |")
+                   f"{r['time'] / 60:.0f} | {_schedule(config)} |")
     return out
 
 
@@ -55,7 +60,7 @@ def plot(run_dirs: list[Path], path: Path) -> None:
     for i, run_dir in enumerate(run_dirs):
         config, scored = evaluations(run_dir)
         steps = [r["step"] for r in scored]
-        color, label = f"C{i}", f"{config['dataset']} ({run_dir.name})"
+        color, label = f"C{i}", f"{config['dataset']}, lr {_schedule(config)} ({run_dir.name})"
         hq.plot(steps, [100 * r["hq_fraction"] for r in scored], color=color, label=label + ": EMA")
         hq.plot(steps, [100 * r["raw_hq_fraction"] for r in scored], color=color, ls="--", label=label + ": raw")
         w1.plot(steps, [r["w1"] for r in scored], color=color)
@@ -92,8 +97,8 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="copy each run's config, evaluations and last figure here")
     args = parser.parse_args()
     print("| dataset | net | EMA decay | step | EMA: modes | EMA: % HQ | EMA: W1 | raw: modes | raw: % HQ | "
-          "raw: W1 | training minutes |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "raw: W1 | training minutes | learning rate |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for run_dir in args.runs:
         print("\n".join(rows(run_dir, args.every)))
     if args.plot:

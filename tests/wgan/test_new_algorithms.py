@@ -221,8 +221,8 @@ def test_each_new_algorithm_lowers_its_critic_then_its_generator_objective_on_8_
 #     with its one D step at lr 3e-4 or 1e-3 it reached 5-7 of 8.
 #   ebgan: margin 0.3, an 8-d code, the pulling-away term at weight 3, 3 critic steps, Adam lr 1e-3 decayed
 #     linearly, 6,000 iterations: 8 of 8 modes at the end on each of seeds 0-4 (seed 0 from 3,500 on; ~165 s
-#     on an idle core). The paper's plain margin loss (m = 1, no pulling-away term) and weights below 3 left
-#     1-3 modes out on some seed (the 54 runs of the ebgan search in benchmarks/results/algorithms.md).
+#     on an idle core). Without the pulling-away term (the paper's plain EBGAN) or at weights below 3, every
+#     setting tried left modes out on some seed (the 54 runs of the ebgan search in algorithms.md).
 TRAINING = {
     "dragan": dict(steps=3000, n_critic=5, betas=(0.5, 0.9), lr_g=3e-4, lr_d=3e-4, lr_decay="linear"),
     "r1": dict(steps=5000, lr_g=1e-3, lr_d=1e-3, lr_decay="linear"),

@@ -94,10 +94,10 @@ def table(paths: list[Path]) -> str:
             lr += ", linear decay" if r["lr_decay"] else ""
             raw = (f"{r['raw_modes']} | {100 * r['raw_hq_fraction']:.1f} | {r['raw_w1']:.3f}" if "raw_modes" in r
                    else "| |")
-            ema = f" (EMA {r['config']['ema_decay']:g})" if r["config"].get("ema_decay") else ""
-            ema += "".join(f", {k} {v}" for k, v in r.get("options", {}).items())
+            name = r["algorithm"] + (f" (EMA {r['config']['ema_decay']:g})" if r["config"].get("ema_decay") else "")
+            name += "".join(f", {k} {v}" for k, v in r.get("options", {}).items())
             load = "–".join(f"{x:g}" for x in r["load_average"]) if "load_average" in r else "-"
-            lines.append(f"| {r['algorithm']}{ema} | {r['steps']} | {r['config']['n_critic']} | {lr} | {r['modes']} | "
+            lines.append(f"| {name} | {r['steps']} | {r['config']['n_critic']} | {lr} | {r['modes']} | "
                          f"{100 * r['hq_fraction']:.1f} | {r['w1']:.3f} | {raw} | {r['seconds']:.0f} | {load} | "
                          f"{path.name} |")
     return "\n".join(lines)

@@ -10,7 +10,7 @@ recorded as such and the next one starts, so a partial run still reports):
 5. ``launches``    kernel launches per iteration of A: minigrad's captured graph nodes, PyTorch eager kernels
 6. ``sweep``       the CPU-vs-CUDA sweep (benchmarks/bench_sweep.py --quick) with its PNG
 
-``--dry-run`` runs every part against the CuPy stand-in (tests/cupy_standin.py) on the CPU, with
+``--dry-run`` runs every part against the CuPy stand-in (minigrad/testing/cupy_standin.py) on the CPU, with
 tiny sizes: it checks the script itself, not a GPU. ``results.json`` gathers every part's result.
 """
 from __future__ import annotations
@@ -33,7 +33,7 @@ DRY_LIMITS = {"env": 30, "tests": 120, "optimizers": 60, "workloads": 300, "laun
 
 def use_standin() -> None:
     sys.path.insert(0, str(ROOT))
-    from tests import cupy_standin
+    from minigrad.testing import cupy_standin
 
     cupy_standin.install()
 
@@ -326,7 +326,7 @@ def part_sweep(args) -> dict:
     cmd += ["--batches", "32", "64", "--widths", "16", "--iters", "1"] if args.dry_run else ["--quick"]
     env = dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg")
     if args.dry_run:
-        cmd = [sys.executable, "-c", "import sys, runpy; sys.path[:0] = [%r, %r]; from tests import cupy_standin; "
+        cmd = [sys.executable, "-c", "import sys, runpy; sys.path[:0] = [%r, %r]; from minigrad.testing import cupy_standin; "
                "cupy_standin.install(); sys.argv = %r; runpy.run_path(%r, run_name='__main__')"
                % (str(ROOT), str(ROOT / "benchmarks"), cmd[1:], cmd[1])]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)

@@ -7,7 +7,7 @@
 # per iteration, and the CPU-vs-CUDA sweep with its PNG. Writes gpu_check.log, one JSON file per
 # part and results.json to OUTDIR. Needs no network and no install: the repository is put on
 # PYTHONPATH (CuPy, NumPy, pytest and hypothesis must be there; PyTorch and POT are optional).
-# --dry-run runs every part on the CuPy stand-in (tests/cupy_standin.py) on a CPU.
+# --dry-run runs every part on the CuPy stand-in (minigrad/testing/cupy_standin.py) on a CPU.
 set -uo pipefail
 if [ $# -lt 1 ] || [ "${1#-}" != "$1" ]; then
     echo "usage: scripts/gpu_check.sh OUTDIR [--dry-run] [--parts env tests optimizers workloads launches sweep]" >&2

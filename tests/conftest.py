@@ -9,7 +9,7 @@ from threadpoolctl import threadpool_limits
 
 import minigrad
 from minigrad import backend
-from tests import cupy_standin
+from minigrad.testing import cupy_standin
 
 # The tests multiply tiny matrices: one BLAS thread is faster for them and immune to the stalls
 # OpenBLAS's spinning threads suffer when other processes share the cores.
@@ -30,7 +30,7 @@ DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.cuda)]
 def pytest_addoption(parser):
     parser.addoption("--cuda-backend", choices=["auto", "cupy", "standin", "off"], default="auto",
                      help="what runs the CUDA-marked tests: auto = CuPy on a GPU when one is present, else the "
-                          "strict CuPy stand-in (tests/cupy_standin.py); cupy = a GPU only (skip without one); "
+                          "strict CuPy stand-in (minigrad/testing/cupy_standin.py); cupy = a GPU only (skip without one); "
                           "standin = the stand-in even on a GPU; off = skip them")
 
 
@@ -50,7 +50,7 @@ def pytest_unconfigure(config):
 
 def pytest_report_header(config):
     if getattr(config, "_cuda_standin_uninstall", None) is not None:
-        return "cuda: the strict CuPy stand-in (tests/cupy_standin.py), no GPU"
+        return "cuda: the strict CuPy stand-in (minigrad/testing/cupy_standin.py), no GPU"
     return "cuda: " + ("off" if getattr(config, "_cuda_off", False) else
                        "CuPy on a GPU" if minigrad.cuda_is_available() else "no GPU with CuPy (tests skip)")
 

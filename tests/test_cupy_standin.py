@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from tests import cupy_standin as cp
+from minigrad.testing import cupy_standin as cp
 
 
 def test_arrays_refuse_numpy_and_implicit_conversion():

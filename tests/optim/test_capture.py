@@ -1,7 +1,7 @@
 """A captured optimizer step replays as eager steps do, and refuses to replay onto stale arrays.
 
 Steps are captured with `minigrad.cuda.graphed`: on a GPU a real CUDA graph, in CI the strict
-CuPy stand-in's capture emulation (tests/cupy_standin.py: nothing executes during capture, the
+CuPy stand-in's capture emulation (minigrad/testing/cupy_standin.py: nothing executes during capture, the
 replay repeats the recorded kernels with their Python arguments frozen, any sync or host copy
 inside raises). Both on flat buffers (nn.Parameter) and on plain tensors (per parameter).
 """

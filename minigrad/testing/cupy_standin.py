@@ -41,14 +41,15 @@ import sys
 import types
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
 __version__ = "14.0.0-standin"
 _HERE = os.path.abspath(__file__)
-_MINIGRAD = os.path.join(os.path.dirname(os.path.dirname(_HERE)), "minigrad") + os.sep
-_ROOT = os.path.dirname(os.path.dirname(_HERE)) + os.sep
+_MINIGRAD = os.path.dirname(os.path.dirname(_HERE)) + os.sep   # the minigrad package (this module is inside it)
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(_HERE))) + os.sep  # the folder holding the package
 
 
 # ----------------------------------------------------------------------------- accounting
@@ -62,7 +63,8 @@ class Event:
     origin: str    # the same for the first frame outside the stand-in and minigrad
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.what} at {self.where}" + (f" (from {self.origin})" if self.origin != self.where else "")
+        origin = f" (from {self.origin})" if self.origin != self.where else ""
+        return f"{self.kind} {self.what} at {self.where}{origin}"
 
 
 @dataclass
@@ -86,7 +88,7 @@ class Record:
 
 
 _records: list[Record] = []
-_capture: "_Capture | None" = None
+_capture: _Capture | None = None
 _fusing = 0
 
 
@@ -97,7 +99,7 @@ def _frame_text(frame) -> str:
 
 
 def _locate() -> tuple[str, str]:
-    frame = sys._getframe(1)
+    frame: types.FrameType | None = sys._getframe(1)
     while frame is not None and os.path.abspath(frame.f_code.co_filename) == _HERE:
         frame = frame.f_back
     where = _frame_text(frame) if frame is not None else "?"
@@ -267,7 +269,7 @@ class _MemoryPointer:
         self.ptr = a.__array_interface__["data"][0]
 
 
-class ndarray:  # noqa: N801  (CuPy's name)
+class ndarray:
     """A device array: a NumPy buffer reached only through device operations."""
 
     __slots__ = ("_a", "__weakref__")
@@ -286,14 +288,14 @@ class ndarray:  # noqa: N801  (CuPy's name)
     nbytes = property(lambda self: self._a.nbytes)
     flags = property(lambda self: self._a.flags)
     data = property(lambda self: _MemoryPointer(self._a))
-    device = property(lambda self: cuda.Device(0))
+    device = property(lambda self: cuda.Device(0))  # type: ignore[has-type]  # `cuda` is built below, from classes defined later
 
     @property
     def base(self):
         return None if self._a.base is None else ndarray(_root(self._a))
 
     @property
-    def T(self):  # noqa: N802
+    def T(self):
         return _call(np.transpose, (self,), {}, "transpose")
 
     def __len__(self) -> int:
@@ -493,7 +495,8 @@ for _op in _BINARY:
 for _name, _ufunc in _INPLACE.items():
     _make_inplace(_name, _ufunc)
 for _op in _UNARY:
-    setattr(ndarray, f"__{_op}__", (lambda m, n: lambda self: _call(m, (self,), {}, n))(getattr(np.ndarray, f"__{_op}__"), _op))
+    setattr(ndarray, f"__{_op}__",
+            (lambda m, n: lambda self: _call(m, (self,), {}, n))(getattr(np.ndarray, f"__{_op}__"), _op))
 
 
 # ----------------------------------------------------------------------------- module functions
@@ -534,7 +537,7 @@ def asnumpy(a, stream=None, order="C", out=None, *, blocking=True):
 
 
 def get_array_module(*args):
-    return sys.modules[__spec__.name] if any(isinstance(a, ndarray) for a in args) else np  # noqa: F821
+    return sys.modules[__spec__.name] if any(isinstance(a, ndarray) for a in args) else np
 
 
 def copyto(dst, src, casting="same_kind", where=True):
@@ -601,8 +604,8 @@ def __getattr__(name: str):
 linalg = _namespace(np.linalg, "linalg.", ["norm", "svd", "qr", "inv", "solve", "det", "eigh", "cholesky"])
 lib = types.SimpleNamespace(stride_tricks=_namespace(np.lib.stride_tricks, "", ["as_strided"]))
 cupyx = types.ModuleType("cupyx")
-cupyx.scatter_add = lambda a, slices, value: _call(np.add.at, (a, _device_key(slices), value), {}, "scatter_add",
-                                                   writes=(a,))
+cupyx.scatter_add = lambda a, slices, value: _call(  # type: ignore[attr-defined]
+    np.add.at, (a, _device_key(slices), value), {}, "scatter_add", writes=(a,))
 
 
 # ----------------------------------------------------------------------------- random (cuRAND: not capturable)
@@ -753,7 +756,7 @@ class ElementwiseKernel:
             env.update(zip(names, raw))
             out_names = {n for _, n, _ in self.out_params}
             for ctype, target, op, code in self._program:
-                value = eval(code, {"__builtins__": {}}, env)  # noqa: S307  (the kernel's own C body)
+                value = eval(code, {"__builtins__": {}}, env)
                 if op != "=":
                     value = {"+=": np.add, "-=": np.subtract, "*=": np.multiply, "/=": np.true_divide}[op](
                         env[target], value)
@@ -796,7 +799,7 @@ class ReductionKernel:
             env.update(zip([n for _, n, _ in self.in_params], raw))
             mapped = eval(self._map, {"__builtins__": {}}, env)
             env["a"] = np.sum(mapped, axis=axis, keepdims=keepdims)
-            for ctype, target, op, code in self._post:
+            for ctype, target, _op, code in self._post:
                 value = eval(code, {"__builtins__": {}}, env)
                 dtype = dtypes.get(ctype, _C_TYPES.get(ctype)) if ctype else None
                 env[target] = np.asarray(value, dtype=dtype) if dtype is not None else value
@@ -919,7 +922,7 @@ class _Event:
 
 
 class _Stream:
-    null: "_Stream"
+    null: _Stream
 
     def __init__(self, null=False, non_blocking=False, ptds=False):
         self.ptr = 0 if null else id(self)
@@ -1034,7 +1037,7 @@ def install() -> Callable[[], None]:
     """Make this module minigrad's CUDA array module (and `cupyx`'s stand-in); returns the undo."""
     from minigrad import backend
 
-    module = sys.modules[__spec__.name]  # noqa: F821
+    module = sys.modules[__spec__.name]
     previous_cupy, previous_cupyx = backend._cupy, sys.modules.get("cupyx")
     backend._cupy = module
     sys.modules["cupyx"] = cupyx

@@ -326,6 +326,20 @@ def grad(outputs: TensorOrTensors, inputs: TensorOrTensors, grad_outputs: Tensor
     return tuple(result)
 
 
+def backward_order(outputs: TensorOrTensors) -> list[Function]:
+    """The Functions in the graph behind `outputs`, in the order a backward pass runs them.
+
+    Latest generation first, so every Function comes after all the Functions that consume
+    its outputs. For reading and drawing graphs: it computes nothing and frees nothing.
+    Raises RuntimeError if part of the graph was already freed by a backward pass.
+    """
+    roots = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    for i, root in enumerate(roots):
+        if not isinstance(root, Tensor):
+            raise TypeError(f"backward_order: outputs[{i}] is a {type(root).__name__}, not a Tensor")
+    return _ordered_functions(roots)
+
+
 def _check_grad_arguments(outputs: list[Tensor], inputs: list[Tensor]) -> None:
     for i, x in enumerate(inputs):
         if not isinstance(x, Tensor):

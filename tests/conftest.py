@@ -32,6 +32,9 @@ def pytest_addoption(parser):
                      help="what runs the CUDA-marked tests: auto = CuPy on a GPU when one is present, else the "
                           "strict CuPy stand-in (minigrad/testing/cupy_standin.py); cupy = a GPU only (skip without one); "
                           "standin = the stand-in even on a GPU; off = skip them")
+    parser.addoption("--exercises", choices=["mine", "solutions"], default="mine",
+                     help="what the exercise tests (pytest -m exercise) check: mine = docs/exercises/*.py, the files a "
+                          "student edits; solutions = the reference solutions in docs/exercises/solutions/")
 
 
 def pytest_configure(config):

@@ -107,3 +107,73 @@ def test_render_refuses_an_unknown_extension(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match=r"ends in 'no extension'"):
         viz.render(mlp_graph()[3], tmp_path / "graph")
     assert not list(tmp_path.iterdir())
+
+
+def label_of(dot: str, name: str) -> str:
+    """The label text of the node whose label starts with `name`."""
+    match = re.search(r'label="(' + re.escape(name) + r'\\n[^"]*)"', dot)
+    assert match, f"no node labelled {name!r} in\n{dot}"
+    return match[1]
+
+
+def test_show_values_labels_data_and_grad_of_small_tensors():
+    a = minigrad.tensor(2.0, dtype=np.float64, requires_grad=True)
+    big = minigrad.tensor(np.arange(5.0), requires_grad=True)
+    y = minigrad.tanh(a * 0.25) + (big * a).sum()
+    y.backward(retain_graph=True)
+    dot = viz.to_dot(y, names={id(a): "a", id(big): "big", id(y): "y"}, show_values=True)
+    expected_grad = (1 - np.tanh(0.5) ** 2) * 0.25 + 10.0
+    assert label_of(dot, "a") == f"a\\ndata 2\\ngrad {expected_grad:.4g}\\nleaf, requires_grad"
+    assert label_of(dot, "big") == "big\\n(5,) float64\\nleaf, requires_grad"  # too big for values
+    assert label_of(dot, "y").startswith("y\\ndata ") and "grad" not in label_of(dot, "y")  # no .grad kept on y
+    with_grads = viz.to_dot(y, names={id(y): "y"}, show_values=True, grads={id(y): minigrad.ones_like(y)})
+    assert label_of(with_grads, "y").endswith("\\ngrad 1")
+    assert "data" not in viz.to_dot(y)  # off by default
+
+
+def test_rankdir_and_its_check():
+    d = mlp_graph()[3]
+    assert "rankdir=TB;" in viz.to_dot(d, rankdir="TB") and "rankdir=LR;" in viz.to_dot(d)
+    with pytest.raises(ValueError, match="rankdir must be one of LR, TB, RL, BT, got 'up'"):
+        viz.to_dot(d, rankdir="up")
+
+
+def test_groups_frame_the_forward_graph_apart_from_what_create_graph_recorded():
+    x, w1, w2, d = mlp_graph()
+    g, = minigrad.grad(d.sum(), x, create_graph=True)
+    penalty = ((g * g).sum() - 1) ** 2
+    dot = viz.to_dot([d, penalty], groups={"forward": d, "recorded": g}, names={id(g): "g"})
+    clusters = re.findall(r"subgraph cluster_(\d) \{\n(.*?)\n  \}", dot, re.S)
+    assert [index for index, _ in clusters] == ["0", "1"]
+    forward, recorded = (functions_in(body) for _, body in clusters)
+    assert sorted(forward) == ["LinearFunction", "LinearFunction", "Relu"]
+    assert "ScaleBy" in recorded and "MatMul" in recorded and "Relu" not in recorded
+    assert 'label="forward"' in dot and 'label="recorded"' in dot
+    assert '"g\\n' in clusters[1][1]  # a tensor sits in its creator's group
+    outside = dot.split("\n  }\n")[-1]
+    assert "PowConst" in functions_in(outside)  # the penalty's own ops are in no group
+    with pytest.raises(TypeError, match=r"expected Tensors in groups\['x'\], got ndarray"):
+        viz.to_dot(penalty, groups={"x": [np.ones(2)]})
+
+
+def test_compact_draws_unnamed_intermediates_as_edge_labels():
+    x, w1, w2, d = mlp_graph()
+    full, compact = viz.to_dot(d, names={id(w1): "w1"}), viz.to_dot(d, names={id(w1): "w1"}, compact=True)
+    assert full.count("shape=ellipse") == 6 and compact.count("shape=ellipse") == 4  # x, w1, w2 and the root d
+    assert "[label=\"(4, 5)\"]" in compact  # the two hidden (4, 5) tensors, as edge labels
+    assert compact.count('[label="(4, 5)"]') == 2
+    assert '"w1\\n(5, 3) float32"' in compact  # a leaf that requires grad: the fill says so
+    assert functions_in(full) == functions_in(compact)
+
+
+def test_backward_order_lists_the_graph_in_walk_order():
+    x, w1, w2, d = mlp_graph()
+    order = minigrad.autograd.backward_order([d])
+    assert [fn.name for fn in order] == ["LinearFunction", "Relu", "LinearFunction"]
+    assert order == minigrad.autograd.backward_order(d) and order[0] is d.creator
+    assert minigrad.autograd.backward_order(x) == []
+    with pytest.raises(TypeError, match=r"backward_order: outputs\[0\] is a ndarray"):
+        minigrad.autograd.backward_order([np.ones(2)])
+    d.sum().backward()
+    with pytest.raises(RuntimeError, match="already freed"):
+        minigrad.autograd.backward_order(d)

@@ -152,26 +152,35 @@ def _raise_device_mismatch(fn: Function, arrays: Sequence[Any]) -> None:
 
 
 # ----------------------------------------------------------------------------- graph walk
-def _ordered_functions(roots: Sequence[Tensor]) -> list[Function]:
-    """Every Function reachable from `roots`, latest generation first.
-
-    A Function's generation exceeds that of every Function producing its inputs, so
-    this order visits each Function after all the Functions that consume its outputs.
-    """
+def _reachable(roots: Sequence[Tensor], allow_freed: bool = False) -> list[Function]:
+    """Every Function reachable from `roots`, each once. A Function whose graph a backward pass
+    freed raises, or with `allow_freed` is listed without what lies behind it."""
     seen: set[int] = set()
-    order: list[Function] = []
+    found: list[Function] = []
     stack = [r.creator for r in roots if r.creator is not None]
     while stack:
         fn = stack.pop()
         if id(fn) in seen:
             continue
         seen.add(id(fn))
+        found.append(fn)
         if fn.inputs is None:
+            if allow_freed:
+                continue
             raise RuntimeError(f"{fn.name}: trying to backward through a graph that was already freed. Pass "
                                "retain_graph=True (or create_graph=True) to the first backward/grad call if you "
                                "need to differentiate the same graph twice.")
-        order.append(fn)
         stack.extend(x.creator for x in fn.inputs if x.creator is not None)
+    return found
+
+
+def _ordered_functions(roots: Sequence[Tensor]) -> list[Function]:
+    """Every Function reachable from `roots`, latest generation first.
+
+    A Function's generation exceeds that of every Function producing its inputs, so
+    this order visits each Function after all the Functions that consume its outputs.
+    """
+    order = _reachable(roots)
     order.sort(key=lambda f: f.generation, reverse=True)
     return order
 

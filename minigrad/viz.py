@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from minigrad.autograd import Function
+from minigrad.autograd import _reachable
 from minigrad.tensor import Tensor
 
 FORMATS = ("svg", "png", "pdf")
@@ -62,22 +62,6 @@ def _roots(tensors: TensorOrTensors, what: str) -> list[Tensor]:
     return roots
 
 
-def _functions_behind(roots: list[Tensor]) -> list[Function]:
-    """Every Function reachable from `roots` (freed ones included, without their inputs)."""
-    seen: set[int] = set()
-    found: list[Function] = []
-    stack = [r.creator for r in roots if r.creator is not None]
-    while stack:
-        fn = stack.pop()
-        if id(fn) in seen:
-            continue
-        seen.add(id(fn))
-        found.append(fn)
-        if fn.inputs is not None:
-            stack.extend(x.creator for x in fn.inputs if x.creator is not None)
-    return found
-
-
 def to_dot(tensors: TensorOrTensors, show_shapes: bool = True, names: dict[int, str] | None = None, *,
            show_values: bool = False, grads: Mapping[int, Tensor] | None = None, rankdir: str = "LR",
            groups: Mapping[str, TensorOrTensors] | None = None, compact: bool = False) -> str:
@@ -109,7 +93,7 @@ def to_dot(tensors: TensorOrTensors, show_shapes: bool = True, names: dict[int, 
     captions = list(groups or {})
     for index, caption in enumerate(captions):
         assert groups is not None
-        for fn in _functions_behind(_roots(groups[caption], f" in groups[{caption!r}]")):
+        for fn in _reachable(_roots(groups[caption], f" in groups[{caption!r}]"), allow_freed=True):
             group_of.setdefault(id(fn), index)
 
     body: list[str] = []  # nodes outside any group, and every edge
@@ -136,7 +120,7 @@ def to_dot(tensors: TensorOrTensors, show_shapes: bool = True, names: dict[int, 
 
     for root in roots:
         tensor_node(root)
-    for fn in _functions_behind(roots):
+    for fn in _reachable(roots, allow_freed=True):
         keep_alive.append(fn)
         node = f"f{id(fn)}"
         freed = fn.inputs is None

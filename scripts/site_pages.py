@@ -11,6 +11,7 @@ Nothing here holds text of its own: each page comes from a file that lives elsew
   shows as the cells' outputs; `notebooks.md` lists them.
 - `reference/`: the API reference, one page per module, rendered from the docstrings by mkdocstrings.
 - `cuda.md`, `sweeps.md`: the README's sections of those names, while they live in the README.
+- `index.md`, the home page: the README, its links made to point into the site.
 """
 from __future__ import annotations
 
@@ -129,6 +130,7 @@ def promoted(text: str) -> str:
 
 def readme_pages() -> None:
     readme = (ROOT / "README.md").read_text()
+    write_page("index.md", relink(readme, "README.md", "index.md"), "README.md")
     for page, heading in README_PAGES.items():
         if (DOCS / page).exists():  # the section moved to docs/ and is a page of its own
             continue

@@ -9,8 +9,8 @@ The Python API in a few lines::
 See `wgan.config` for every option, `wgan.algorithms` for the algorithms (one file each, with its paper's
 defaults, and how to add your own), and `python -m wgan --help` for the CLI.
 """
-from wgan.config import ALGORITHMS, ConfigError, TrainConfig
+from wgan.config import ALGORITHMS, ConfigError, ResolvedConfig, TrainConfig
 from wgan.train import Trainer, TrainingDiverged
 
-__all__ = ["ALGORITHMS", "ConfigError", "TrainConfig", "Trainer", "TrainingDiverged"]
+__all__ = ["ALGORITHMS", "ConfigError", "ResolvedConfig", "TrainConfig", "Trainer", "TrainingDiverged"]
 __version__ = "0.1.0"

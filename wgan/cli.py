@@ -8,18 +8,17 @@ finish in about two minutes on a 2-core CPU and cover every mode. Giving ``--dat
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import sys
 import time
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import numpy as np
 
 from wgan import algorithms
-from wgan.config import (ACTIVATIONS, ALGORITHMS, CRITIC_NORMS, INITS, MODELS, NETWORK_MODELS, OPTIMIZERS, PRESETS,
-                         ConfigError, TrainConfig)
-from wgan.data import dataset_help
+from wgan.config import ALGORITHMS, GROUPS, ConfigError, Setting, TrainConfig, settings
 from wgan.extend import RESUMABLE_FIELDS
 
 #: The embedded default of ``wgan train``: the gan_toy.py recipe (ReLU MLPs, He/Glorot init,
@@ -30,66 +29,22 @@ from wgan.extend import RESUMABLE_FIELDS
 DEFAULT_RUN = dict(dataset="ring", algorithm="wgan-gp", preset="toy", width=128, depth=2, lr_g=3e-4,
                    lr_d=3e-4, lr_decay="linear", steps=4000, eval_every=1000)
 
-# flag name -> (config field, type, help)
-_FIELDS = [
-    ("dataset", str, dataset_help()),
-    ("algorithm", str, f"one of {', '.join(ALGORITHMS)}, a name registered from Python, or an import path "
-                       "module:Class"),
-    ("preset", str, f"parameter preset: {', '.join(PRESETS)} (the official gan_toy.py recipe)"),
-    ("model", str, f"one of {', '.join(MODELS)}"),
-    ("steps", int, "generator iterations"),
-    ("batch_size", int, "batch size"),
-    ("lr_g", float, "generator learning rate"),
-    ("lr_d", float, "critic learning rate"),
-    ("optimizer", str, f"one of {', '.join(OPTIMIZERS)}"),
-    ("rmsprop_alpha", float, "RMSprop smoothing constant (0.99 PyTorch, 0.9 TF)"),
-    ("lr_decay", str, "none, or linear (to 0 at the last step, as gan_cifar_resnet.py)"),
-    ("n_critic", int, "critic iterations per generator iteration"),
-    ("critic_schedule", str, "constant, or official (100 critic iterations for the first 25 and every 500th)"),
-    ("loss", str, "the algorithm's loss (sngan: hinge, wgan or gan)"),
-    ("gp_lambda", float, "gradient penalty weight lambda"),
-    ("clip", float, "weight clipping value c"),
-    ("clip_placement", str, "after (paper) or before (official code) the critic step"),
-    ("z_dim", int, "latent size"),
-    ("width", int, "MLP hidden width"),
-    ("depth", int, "MLP hidden layers"),
-    ("activation", str, f"one of {', '.join(ACTIVATIONS)}"),
-    ("init", str, f"one of {', '.join(INITS)}"),
-    ("base_filters", int, "DCGAN base number of filters"),
-    ("critic_norm", str, f"one of {', '.join(CRITIC_NORMS)}"),
-    ("g_model", str, f"generator architecture, one of {', '.join(NETWORK_MODELS)} (default: --model)"),
-    ("d_model", str, f"critic architecture, one of {', '.join(NETWORK_MODELS)} (default: --model)"),
-    ("g_depth", int, "generator depth: DCGAN conv layers (at most 3 halve 8x8, the rest stride 1), ResNet "
-                     "layers 2+3*blocks (default 101), MLP hidden layers"),
-    ("d_depth", int, "critic depth (as --g-depth)"),
-    ("g_nonlinearity", str, f"generator nonlinearity, one of {', '.join(ACTIVATIONS)}"),
-    ("d_nonlinearity", str, f"critic nonlinearity, one of {', '.join(ACTIVATIONS)}"),
-    ("g_norm", str, f"generator normalisation, one of {', '.join(CRITIC_NORMS)}"),
-    ("g_filters", int, "generator base filter count (default --base-filters)"),
-    ("d_filters", int, "critic base filter count (default --base-filters)"),
-    ("device", str, "cpu or cuda"),
-    ("seed", int, "random seed"),
-    ("log_every", int, "log every k steps"),
-    ("eval_every", int, "evaluate every k steps and at the end (0: never)"),
-    ("eval_samples", int, "samples per evaluation"),
-    ("checkpoint_every", int, "checkpoint every k steps"),
-    ("ema_decay", float, "average the generator's weights with this decay (e.g. 0.999; 0: off); sampling, "
-                         "evaluation and figures use the average"),
-    ("heldout_size", int, "log the critic's estimate on a fixed held-out real batch of this size (0: off)"),
-    ("heldout_every", int, "held-out estimate every k steps (and at evaluations)"),
-]
 _BASE_FIELDS = ("dataset", "algorithm", "preset")
-#: `reproduce` flags (passed to the reproduction's function when given) -> the reproductions that take them.
-_SWEEP_REPRODUCTIONS = ("robustness", "optimizers", "batchnorm-critic", "clipping-window")
-_READING_GROUP = ("optimizers", "batchnorm-critic", "clipping-window")
-_REPRODUCE_OPTIONS = {"steps": ("architectures", *_SWEEP_REPRODUCTIONS), "resnet_steps": ("architectures",),
-                      "dataset": ("architectures",), "workers": ("architectures", *_SWEEP_REPRODUCTIONS),
-                      "report_only": ("architectures", *_SWEEP_REPRODUCTIONS), "trials": ("robustness",),
-                      "full": ("robustness",), "scheduler": _SWEEP_REPRODUCTIONS, "seeds": _READING_GROUP}
-#: Config fields set by flags outside `_FIELDS` (nargs or store_true/false).
-_FLAG_FIELDS = ("betas", "g_batchnorm", "g_constant_filters", "d_constant_filters", "allow_batchnorm_critic",
-                "eval_raw")
 _OPTION_DEST = "algorithm_option_"
+
+#: `wgan reproduce` flags: name -> argparse keywords. A flag applies to the reproductions whose function
+#: (`wgan.reproductions.REPRODUCTIONS`) takes a parameter of its name: the signatures say which, nothing else.
+_REPRODUCE_FLAGS: dict[str, dict[str, Any]] = {
+    "steps": dict(type=int, help="generator iterations per run"),
+    "resnet_steps": dict(type=int, help="generator iterations per ResNet-101 run (default 500)"),
+    "dataset": dict(help="the dataset (architectures: digits (default) or mnist:PATH)"),
+    "workers": dict(type=int, help="runs trained at once, or local Dask workers (default: cores)"),
+    "report_only": dict(action="store_true", help="write the figures and tables from the runs finished so far"),
+    "trials": dict(type=int, help="random architectures (paper: 200)"),
+    "full": dict(action="store_true", help="the paper's architecture space"),
+    "scheduler": dict(metavar="tcp://HOST:PORT", help="run on an existing Dask cluster"),
+    "seeds": dict(type=int, help="seeds per cell (default 8, 10, 3)"),
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -111,16 +66,84 @@ def _parse_bool(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
 
 
-def _add_algorithm_options(parser: argparse.ArgumentParser, algorithm) -> None:
-    """One flag per declared option of `algorithm` (``--name-with-dashes``), in a group of its own."""
-    options = [opt for opt in algorithm.options
-               if not any(a.dest == _OPTION_DEST + opt.name for a in parser._actions)]
-    if not options:
-        return
-    group = parser.add_argument_group(f"options of {algorithm.name}")
-    for opt in options:
-        kwargs: dict = {"dest": _OPTION_DEST + opt.name, "default": None,
-                        "help": f"{opt.help} (default {opt.default})"}
+# ----------------------------------------------------------------------------------------- train's flags
+def field_flags() -> dict[str, str]:
+    """field name -> its ``wgan train`` flag, for every `TrainConfig` field that has one."""
+    return {name: flag for name, (spec, _) in settings().items() if (flag := spec.flag_name(name)) is not None}
+
+
+def _shown(value: Any) -> str:
+    return " ".join(map(str, value)) if isinstance(value, (tuple, list)) else str(value)
+
+
+def describe_field(name: str, spec: Setting, default: Any) -> str:
+    """The field's help with its values and its default, as ``--help`` and the docs show it."""
+    text = spec.help
+    if spec.names is not None:
+        text += f": one of {', '.join(spec.names())}, a name registered from Python, or an import path"
+    if spec.option is not None:
+        text += f" ({_option_defaults(spec.option)})"
+    elif spec.base is not Setting.__dataclass_fields__["base"].default:
+        text += f" (default: the algorithm's, else {_shown(spec.base)})"
+    elif default is not None and default != {} and default != []:
+        text += f" (default {_shown(default)})"
+    return text
+
+
+def _option_defaults(option: algorithms.Option, classes: list | None = None) -> str:
+    """Which of the algorithms `classes` (default: the built-in ones) take `option`, and its default with each
+    (and with each preset, where it differs)."""
+    classes = classes if classes is not None else [algorithms.get_algorithm(n) for n in ALGORITHMS]
+    parts = []
+    for cls in classes:
+        if not any(opt.name == option.name for opt in cls.options):
+            continue
+        plain = cls.option_defaults()[option.name]
+        text = f"{cls.name}: {_shown(plain)}"
+        for preset in cls.presets:
+            value = cls.option_defaults(preset)[option.name]
+            if value != plain:
+                text += f", with --preset {preset} {_shown(value)}"
+        parts.append(text)
+    return "; ".join(parts)
+
+
+def _add_field_flags(parser: argparse.ArgumentParser) -> dict[str, argparse._ArgumentGroup]:
+    """One flag per `TrainConfig` field that has one, each in its group (`wgan.config.GROUPS`); returns the
+    groups."""
+    groups = {key: parser.add_argument_group(title) for key, title in GROUPS.items() if key != "recorded"}
+    defaults = TrainConfig()
+    for name, flag in field_flags().items():
+        spec, kind = settings()[name]
+        kwargs: dict[str, Any] = dict(dest=name, default=None, help=describe_field(name, spec, getattr(defaults, name)))
+        if kind is bool:
+            kwargs["action"] = argparse.BooleanOptionalAction
+        elif kind is tuple:
+            kwargs.update(type=float, nargs=len(spec.metavar or ()), metavar=spec.metavar)
+        else:
+            choices = "{" + ",".join(map(str, spec.choices)) + "}" if spec.choices is not None else None
+            kwargs.update(type=kind, metavar=spec.metavar or choices or name.upper())
+        groups[spec.group].add_argument(flag, **kwargs)
+    return groups
+
+
+def _option_flags(classes: list) -> dict[str, tuple[algorithms.Option, str]]:
+    """option name -> (the option, its help with the algorithms that take it and their defaults), for each
+    option of `classes` that has no `TrainConfig` field (the shared options' top-level spellings have)."""
+    out: dict[str, tuple[algorithms.Option, str]] = {}
+    for cls in classes:
+        for opt in cls.options:
+            if opt.name in out or opt.name in settings():
+                continue
+            out[opt.name] = (opt, f"{opt.help} ({_option_defaults(opt, classes)})")
+    return out
+
+
+def _add_algorithm_options(group: argparse._ArgumentGroup, classes: list) -> None:
+    """One flag per option of the algorithms `classes` (``--name-with-dashes``), once per option name; an
+    option spelled as a `TrainConfig` field (`wgan.algorithms.options.TOP_LEVEL`) has that field's flag."""
+    for name, (opt, text) in _option_flags(classes).items():
+        kwargs: dict[str, Any] = {"dest": _OPTION_DEST + name, "default": None, "help": text}
         if opt.type is tuple:
             kwargs.update(type=float, nargs=len(opt.default))
         elif opt.type is bool:
@@ -129,7 +152,87 @@ def _add_algorithm_options(parser: argparse.ArgumentParser, algorithm) -> None:
             kwargs.update(type=opt.type)
         if opt.choices is not None:
             kwargs["choices"] = opt.choices
-        group.add_argument("--" + opt.name.replace("_", "-"), **kwargs)
+        kwargs["metavar"] = opt.metavar or (name.upper() if opt.choices is None else None)
+        group.add_argument("--" + name.replace("_", "-"), **kwargs)
+
+
+def _add_train_actions(parser: argparse.ArgumentParser) -> None:
+    """The flags of ``wgan train`` that do something rather than set a config field."""
+    actions = parser.add_argument_group("actions")
+    actions.add_argument("--config", type=Path, metavar="FILE", help="a config.json to start from")
+    actions.add_argument("--resume", type=Path, metavar="RUN_DIR",
+                         help="continue the run in RUN_DIR (to its planned steps, or to a new --steps; see "
+                              "--extend-lr)")
+    actions.add_argument("--extend-lr", choices=("constant", "linear"), default=None,
+                         help="with --resume and a new --steps on a run whose learning rates decay: keep the last "
+                              "rates (constant) or decay them linearly to 0 at the new last step (linear)")
+    actions.add_argument("--no-graph", "--no-cuda-graph", dest="no_graph", action="store_true",
+                         help="run every step eagerly instead of replaying a captured graph (with --device cuda)")
+    actions.add_argument("--threads", type=int, default=None, metavar="N",
+                         help="BLAS/OpenMP threads (minigrad.set_num_threads; default: the libraries' own)")
+    actions.add_argument("--tensorboard", action="store_true",
+                         help="also write TensorBoard logs (scalars, sample figures) to RUN/tensorboard "
+                              "(needs the tensorboard extra: pip install -e \".[tensorboard]\")")
+    actions.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _values(kind: type, choices: tuple | None = None, minimum: float | None = None, positive: bool = False,
+            below: float | None = None, length: int = 2) -> str:
+    """The values a field or an option takes, in words (the docs' "values" column)."""
+    if choices is not None:
+        return ", ".join(f"`{c}`" for c in choices)
+    if kind is bool:
+        return "flag"
+    if kind is tuple:
+        return f"{length} numbers" + (f" in [{minimum or 0:g}, {below:g})" if below is not None else "")
+    if kind in (int, float):
+        word = "integer" if kind is int else "number"
+        if below is not None:
+            return f"{word} in [{minimum or 0:g}, {below:g})"
+        if minimum is None:
+            return word
+        return f"{word} {'>' if positive else '≥'} {minimum:g}"
+    if kind is dict:
+        return "name → value"
+    return "records" if kind is list else "text"
+
+
+def options_page() -> str:
+    """``docs/options.md``: every flag of ``wgan train`` by group, generated from the fields' declarations
+    (`wgan.config.TrainConfig`), the algorithms' options and the actions (``scripts/make_options_page.py``
+    writes it; a test checks that the committed page is current)."""
+    parser = build_parser().commands["train"]
+    lines = ["# `wgan train` options", "",
+             "Generated from the declarations in `wgan/config.py` (fields), `wgan/algorithms/` (options) and "
+             "`wgan/cli.py` (actions) by `python3 scripts/make_options_page.py`; `wgan train --help` prints the "
+             "same. Every field is also a `TrainConfig` keyword, a key of `config.json` and of a sweep spec. "
+             "With no `--dataset`, `--algorithm`, `--preset` or `--config`, `wgan train` starts from its embedded "
+             "default run (`wgan.cli.DEFAULT_RUN`); a field left unset takes the algorithm's default "
+             "(`TrainConfig.resolve()`).", ""]
+    defaults = TrainConfig()
+    by_group: dict[str, list[str]] = {}
+    for name, (spec, kind) in settings().items():
+        flag = spec.flag_name(name)
+        shown = flag if kind is not bool else f"{flag}, --no-{flag[2:]}" if flag else None
+        text = describe_field(name, spec, getattr(defaults, name)).replace("|", "\\|")
+        values = "a name or module:attr" if spec.names is not None else _values(
+            kind, spec.choices, spec.minimum, spec.positive, spec.below)
+        by_group.setdefault(spec.group, []).append(f"| {f'`{shown}`' if shown else '–'} | `{name}` | {values} | "
+                                                   f"{text} |")
+    for name, (opt, text) in _option_flags([algorithms.get_algorithm(n) for n in ALGORITHMS]).items():
+        values = _values(opt.type, opt.choices, opt.minimum, opt.positive,
+                         length=len(opt.default) if opt.type is tuple else 0)
+        by_group["options"].append(f"| `--{name.replace('_', '-')}` | `algorithm_options[\"{name}\"]` | {values} | "
+                                   f"{text.replace('|', chr(92) + '|')} |")
+    header = ["| flag | field | values | meaning (default) |", "|---|---|---|---|"]
+    for key, title in GROUPS.items():
+        if key in by_group:
+            lines += [f"## {title[0].upper() + title[1:]}", "", *header, *by_group[key], ""]
+    actions = next(g for g in parser._action_groups if g.title == "actions")
+    lines += ["## Actions", "", "Flags that do something rather than set a field.", "",
+              "| flag | meaning |", "|---|---|"]
+    lines += [f"| {', '.join(f'`{o}`' for o in a.option_strings)} | {a.help} |" for a in actions._group_actions]
+    return "\n".join(lines) + "\n"
 
 
 def _given_options(args: argparse.Namespace) -> dict:
@@ -150,46 +253,27 @@ def _algorithm_in(argv: list[str]):
     return None
 
 
+def _takers(flag: str) -> list[str]:
+    """The reproductions whose function takes the parameter `flag`."""
+    from wgan.reproductions import REPRODUCTIONS
+
+    return sorted(name for name, fn in REPRODUCTIONS.items() if flag in inspect.signature(fn).parameters)
+
+
 def build_parser(extra_algorithm=None) -> _Parser:
     """The argument parser; `extra_algorithm` (a class) adds the flags of a non-built-in algorithm."""
     parser = _Parser(prog="wgan", description="Train and evaluate Wasserstein GANs on minigrad.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    train = sub.add_parser("train", help="train a model (no arguments: the embedded two-minute default)")
-    for name, kind, text in _FIELDS:
-        train.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, default=None, help=text)
-    train.add_argument("--betas", type=float, nargs=2, metavar=("B1", "B2"), default=None, help="Adam betas")
-    for flag, field, text in (("--g-constant-filters", "g_constant_filters",
-                               "the same filter count in every generator layer"),
-                              ("--d-constant-filters", "d_constant_filters",
-                               "the same filter count in every critic layer"),
-                              ("--allow-batchnorm-critic", "allow_batchnorm_critic",
-                               "let a penalised critic use batch norm (warns; the paper advises against it)")):
-        train.add_argument(flag, dest=field, action="store_true", default=None, help=text)
-    train.add_argument("--no-g-batchnorm", dest="g_batchnorm", action="store_false", default=None,
-                       help="no batch norm in the DCGAN generator")
-    train.add_argument("--eval-raw", dest="eval_raw", action="store_true", default=None,
-                       help="with --ema-decay, also score the trained (raw) generator (keys raw_*)")
-    train.add_argument("--config", type=Path, help="a config.json to start from")
-    train.add_argument("--out", type=Path, help="run folder (default runs/<dataset>-<algorithm>-<time>)")
-    train.add_argument("--resume", type=Path, metavar="RUN_DIR",
-                       help="continue the run in RUN_DIR (to its planned steps, or to a new --steps; see --extend-lr)")
-    train.add_argument("--extend-lr", choices=("constant", "linear"), default=None,
-                       help="with --resume and a new --steps on a run whose learning rates decay: keep the last "
-                            "rates (constant) or decay them linearly to 0 at the new last step (linear)")
-    train.add_argument("--no-progress", action="store_true", help="no progress bar")
-    train.add_argument("--no-cuda-graph", action="store_true",
-                       help="with --device cuda: run every step eagerly instead of replaying a captured CUDA graph")
-    train.add_argument("--threads", type=int, default=None, metavar="N",
-                       help="BLAS/OpenMP threads (minigrad.set_num_threads; default: the libraries' own)")
-    for name in ALGORITHMS:
-        _add_algorithm_options(train, algorithms.get_algorithm(name))
-    if extra_algorithm is not None:
-        _add_algorithm_options(train, extra_algorithm)
-    train.add_argument("--tensorboard", action="store_true",
-                       help="also write TensorBoard logs (scalars, sample figures) to RUN/tensorboard "
-                            "(needs the tensorboard extra: pip install -e \".[tensorboard]\")")
-
+    train = sub.add_parser("train", help="train a model (no arguments: the embedded two-minute default)",
+                           description="Train a model. With no --dataset, --algorithm, --preset or --config it "
+                                       "starts from the embedded default (WGAN-GP on the ring, about two minutes); "
+                                       "otherwise from the papers' defaults. Every flag below sets one field "
+                                       "(docs/options.md).")
+    groups = _add_field_flags(train)
+    classes = [algorithms.get_algorithm(name) for name in ALGORITHMS]
+    _add_algorithm_options(groups["options"], classes + ([extra_algorithm] if extra_algorithm is not None else []))
+    _add_train_actions(train)
     sample = sub.add_parser("sample", help="draw samples from a checkpoint to .png or .npy")
     sample.add_argument("checkpoint", type=Path, help="a run folder or a checkpoint .npz")
     sample.add_argument("-n", type=int, default=64, help="number of samples")
@@ -218,25 +302,10 @@ def build_parser(extra_algorithm=None) -> _Parser:
     reproduce.add_argument("name", help="reproduction name (see `wgan reproduce list`)")
     reproduce.add_argument("--out", type=Path, default=None, help="output folder (default reproductions/NAME)")
     reproduce.add_argument("--quick", action="store_true", help="a smaller, faster version (a smoke test)")
-    reproduce.add_argument("--steps", type=int, default=None,
-                           help="architectures and the sweep reproductions: generator iterations per run")
-    reproduce.add_argument("--resnet-steps", type=int, default=None,
-                           help="architectures: generator iterations per ResNet-101 run (default 500)")
-    reproduce.add_argument("--dataset", default=None, help="architectures: digits (default) or mnist:PATH")
-    reproduce.add_argument("--workers", type=int, default=None,
-                           help="architectures: runs trained at once; the sweep reproductions: local Dask workers "
-                                "(default: cores)")
-    reproduce.add_argument("--report-only", dest="report_only", action="store_true", default=None,
-                           help="architectures and the sweep reproductions: write the figures and tables from the "
-                                "runs finished so far")
-    reproduce.add_argument("--trials", type=int, default=None, help="robustness: random architectures (paper: 200)")
-    reproduce.add_argument("--full", action="store_true", default=None,
-                           help="robustness: the paper's architecture space")
-    reproduce.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
-                           help="robustness, optimizers, batchnorm-critic, clipping-window: run on an existing "
-                                "Dask cluster")
-    reproduce.add_argument("--seeds", type=int, default=None,
-                           help="optimizers, batchnorm-critic, clipping-window: seeds per cell (default 8, 10, 3)")
+    for name, kwargs in _REPRODUCE_FLAGS.items():
+        takers = ", ".join(_takers(name))
+        reproduce.add_argument("--" + name.replace("_", "-"), dest=name, default=None,
+                               **dict(kwargs, help=f"{kwargs['help']} ({takers})"))
 
     sweep = sub.add_parser("sweep", help="run a sweep of training runs on Dask (a JSON/TOML spec), or report on one")
     sweep.add_argument("spec", nargs="?", type=Path, help="the sweep spec (.toml or .json)")
@@ -255,10 +324,7 @@ def build_parser(extra_algorithm=None) -> _Parser:
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """The TrainConfig a parsed `train` command line describes."""
-    given = {name: getattr(args, name) for name, _, _ in _FIELDS if getattr(args, name) is not None}
-    for name in _FLAG_FIELDS:
-        if getattr(args, name) is not None:
-            given[name] = getattr(args, name)
+    given = {name: getattr(args, name) for name in field_flags() if getattr(args, name) is not None}
     if args.config is not None:
         base = TrainConfig.load(args.config).to_dict()
     elif any(name in given for name in _BASE_FIELDS):
@@ -275,10 +341,13 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
             own = ", ".join("--" + o.name.replace("_", "-") for o in algorithm.options) or "none"
             raise ConfigError(f"algorithm_options: {flags} not an option of {algorithm.name} (its options: {own})")
         base["algorithm_options"] = dict(base.get("algorithm_options", {}), **options)
+    for name in given:  # a top-level option spelling given on the command line wins over the --config file's
+        if name in base.get("algorithm_options", {}) and name not in options:
+            del base["algorithm_options"][name]
     config = TrainConfig.from_dict(base)
-    config.out_dir = str(args.out) if args.out else str(
-        Path("runs") / f"{config.dataset.replace(':', '_').replace('/', '_')}-{config.algorithm}-"
-                       f"{time.strftime('%Y%m%d-%H%M%S')}")
+    if "out_dir" not in given:
+        config.out_dir = str(Path("runs") / f"{config.dataset.replace(':', '_').replace('/', '_')}-"
+                                            f"{config.algorithm}-{time.strftime('%Y%m%d-%H%M%S')}")
     return config
 
 
@@ -367,12 +436,11 @@ def _train(args, parser) -> int:
         _require_device(args.device, parser)
     try:
         if args.resume is not None:
-            for name in ("config", "out"):
+            for name, flag in (("config", "--config"), ("out_dir", "--out")):
                 if getattr(args, name) is not None:
-                    parser.error(f"--{name}: not with --resume, which continues the run in {args.resume} with its "
+                    parser.error(f"{flag}: not with --resume, which continues the run in {args.resume} with its "
                                  "saved config")
-            given = [name for name, _, _ in _FIELDS if getattr(args, name) is not None and name != "steps"]
-            given += [name for name in _FLAG_FIELDS if getattr(args, name) is not None]
+            given = [name for name in field_flags() if getattr(args, name) is not None and name != "steps"]
             fixed = [name for name in given if name not in RESUMABLE_FIELDS] + list(_given_options(args))
             if fixed:
                 parser.error(f"--resume continues a run with its saved training fields: only --steps may be given "
@@ -382,7 +450,7 @@ def _train(args, parser) -> int:
             changes = {name: getattr(args, name) for name in given}
             trainer = Trainer.resume(args.resume, progress=not args.no_progress, steps=args.steps,
                                      extend_lr=args.extend_lr, changes=changes,
-                                     cuda_graph=False if args.no_cuda_graph else None)
+                                     cuda_graph=False if args.no_graph else None)
             assert trainer.resume_plan is not None  # Trainer.resume sets it
             print(trainer.resume_plan.message, file=sys.stderr)
         else:
@@ -392,7 +460,7 @@ def _train(args, parser) -> int:
             _require_device(config.device, parser, "device")
             assert config.out_dir is not None  # config_from_args always names a run folder
             _make_folder(Path(config.out_dir), parser, "--out")
-            trainer = Trainer(config, progress=not args.no_progress, cuda_graph=False if args.no_cuda_graph else None)
+            trainer = Trainer(config, progress=not args.no_progress, cuda_graph=False if args.no_graph else None)
     except USER_ERRORS as exc:
         _fail(parser, str(exc))
     if args.tensorboard:
@@ -522,14 +590,14 @@ def _reproduce(args, parser) -> int:
         return 0
     if args.name not in REPRODUCTIONS:
         parser.error(f"reproduce: unknown reproduction {args.name!r}; available: {', '.join(sorted(REPRODUCTIONS))}")
-    options = {name: getattr(args, name) for name in _REPRODUCE_OPTIONS if getattr(args, name) is not None}
-    unknown = [name for name in options if args.name not in _REPRODUCE_OPTIONS[name]]
+    options = {name: getattr(args, name) for name in _REPRODUCE_FLAGS if getattr(args, name) is not None}
+    unknown = [name for name in options if args.name not in _takers(name)]
     if unknown:
-        takers = sorted(set.intersection(*(set(_REPRODUCE_OPTIONS[name]) for name in unknown)))
+        takers = sorted(set.intersection(*(set(_takers(name)) for name in unknown)))
         parser.error(f"reproduce {args.name}: --{', --'.join(n.replace('_', '-') for n in unknown)} "
                      f"only apply to {' and '.join(f'`reproduce {t}`' for t in takers) or 'other reproductions'}")
-    for name in ("steps", "resnet_steps", "workers", "trials", "seeds"):
-        if name in options and options[name] < 1:
+    for name, kwargs in _REPRODUCE_FLAGS.items():
+        if kwargs.get("type") is int and name in options and options[name] < 1:
             parser.error(f"--{name.replace('_', '-')}: expected a positive integer, got {options[name]}")
     out = args.out or Path("reproductions") / args.name
     _make_folder(out, parser, "--out")

@@ -23,22 +23,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from wgan.config import ConfigError, TrainConfig
+from wgan.config import ConfigError, ResolvedConfig, TrainConfig, settings
 
 __all__ = ["EXTEND_LR", "RESUMABLE_FIELDS", "ResumePlan", "plan_resume", "learning_rates", "lr_segment",
            "schedule_decays"]
 
 #: The schedules an extension may name.
 EXTEND_LR = ("constant", "linear")
-#: Fields a resume may change: they do not touch the models, the optimizers or the random streams.
-#: (The device does not change the numbers' meaning; CPU and GPU runs are not bit-identical to each other.)
-#: ``heldout_every`` only says how often the held-out estimate (eval mode, no gradients, its own fixed draws)
-#: is logged; ``heldout_size`` is not here: it changes the training split of a finite dataset.
-RESUMABLE_FIELDS = ("log_every", "eval_every", "eval_samples", "plot_every", "checkpoint_every", "heldout_every",
-                    "device")
+#: Fields a resume may change (declared ``resumable`` in `wgan.config`): they do not touch the models, the
+#: optimizers or the random streams. (The device does not change the numbers' meaning; CPU and GPU runs are
+#: not bit-identical to each other.) ``heldout_every`` only says how often the held-out estimate (eval mode, no
+#: gradients, its own fixed draws) is logged; ``heldout_size`` is not one: it changes the training split of a
+#: finite dataset.
+RESUMABLE_FIELDS = tuple(name for name, (spec, _) in settings().items() if spec.resumable)
 
 
-def learning_rates(config: TrainConfig, step: int) -> tuple[float, float]:
+def learning_rates(config: TrainConfig | ResolvedConfig, step: int) -> tuple[float, float]:
     """(lr_g, lr_d) of the generator iteration that follows `step` completed ones.
 
     The base schedule is constant or, with ``lr_decay="linear"``, ``lr * max(0, 1 - step / steps)`` over the
@@ -61,7 +61,7 @@ def learning_rates(config: TrainConfig, step: int) -> tuple[float, float]:
     return lr_g, lr_d
 
 
-def lr_segment(config: TrainConfig, step: int) -> tuple[str, float, float, int, int]:
+def lr_segment(config: TrainConfig | ResolvedConfig, step: int) -> tuple[str, float, float, int, int]:
     """The piece of the schedule in force after `step` completed steps, as (kind, lr_g, lr_d, start, length):
     from step `start` on, ``"constant"`` rates (lr_g, lr_d), or ``"linear"`` decay from them to 0 over `length`
     steps (the step ``start + e`` runs at ``lr * (1 - e / length)``; `length` is 0 for a constant piece).
@@ -78,14 +78,14 @@ def lr_segment(config: TrainConfig, step: int) -> tuple[str, float, float, int, 
     return "constant", lr_g, lr_d, 0, 0
 
 
-def _base_rates(config: TrainConfig) -> tuple[float, float]:
+def _base_rates(config: TrainConfig | ResolvedConfig) -> tuple[float, float]:
     """The config's own (lr_g, lr_d), which a resolved (or saved) config always holds."""
     if config.lr_g is None or config.lr_d is None:
         raise ConfigError("lr_g, lr_d: unset in the config; call resolve() first")
     return config.lr_g, config.lr_d
 
 
-def schedule_decays(config: TrainConfig, step: int) -> bool:
+def schedule_decays(config: TrainConfig | ResolvedConfig, step: int) -> bool:
     """Whether the learning rates in force after `step` completed steps depend on the planned number of steps."""
     named = [e for e in config.extensions if e.get("extend_lr") is not None and step >= e["at_step"]]
     if named:

@@ -41,9 +41,10 @@ from wgan import extend, run_folder, snapshots
 from wgan.algorithms.base import TERM_NAMES, NoiseStream, Objective
 from wgan.device import DeviceNoise, DeviceStats, as_device_tensor, device_sampler
 from wgan.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from wgan.config import ConfigError, TrainConfig
+from wgan.config import ConfigError, ResolvedConfig, TrainConfig
 from wgan.ema import ExponentialMovingAverage
 from wgan.models import build_models
+from wgan.optimizers import make_optimizer
 from wgan.run_folder import read_metrics
 
 
@@ -51,19 +52,7 @@ class TrainingDiverged(RuntimeError):
     """A loss became NaN or infinite; the message names the step and the term."""
 
 
-def make_optimizer(config: TrainConfig, params, lr: float):
-    """The optimizer a resolved config asks for (Adam, RMSprop or SGD with PyTorch semantics)."""
-    params = list(params)
-    if config.optimizer == "adam":
-        assert config.betas is not None  # resolved
-        return optim.Adam(params, lr=lr, betas=config.betas)
-    if config.optimizer == "rmsprop":
-        assert config.rmsprop_alpha is not None and config.rmsprop_eps is not None  # resolved
-        return optim.RMSprop(params, lr=lr, alpha=config.rmsprop_alpha, eps=config.rmsprop_eps)
-    return optim.SGD(params, lr=lr)
-
-
-def resolve_dataset(spec, config: TrainConfig):
+def resolve_dataset(spec, config: ResolvedConfig):
     """A Dataset from a Dataset, a spec string, an array or a sampler (see `wgan.data.make_dataset`)."""
     from wgan import data
 
@@ -94,18 +83,18 @@ class Trainer:
     RuntimeWarning names the reason. ``trainer.cuda_graph`` says whether it is on.
     """
 
-    def __init__(self, config: TrainConfig, dataset=None, callbacks: Iterable = (), progress: bool = False,
-                 cuda_graph: bool | None = None):
-        if not isinstance(config, TrainConfig):
+    def __init__(self, config: TrainConfig | ResolvedConfig, dataset=None, callbacks: Iterable = (),
+                 progress: bool = False, cuda_graph: bool | None = None):
+        if not isinstance(config, (TrainConfig, ResolvedConfig)):
             raise TypeError(f"Trainer: config must be a TrainConfig, got {type(config).__name__}")
-        if isinstance(dataset, str):
-            config = TrainConfig.from_dict(dict(config.to_dict(), dataset=dataset))
-        elif dataset is not None:
-            name = getattr(dataset, "name", None) or ("array" if isinstance(dataset, np.ndarray) else "sampler")
+        if dataset is not None:
+            name = dataset if isinstance(dataset, str) else getattr(dataset, "name", None) or (
+                "array" if isinstance(dataset, np.ndarray) else "sampler")
             config = TrainConfig.from_dict(dict(config.to_dict(), dataset=str(name)))
-        probe = config.resolve()
+        probe = config if isinstance(config, ResolvedConfig) else config.resolve()
         self.dataset = resolve_dataset(dataset, probe)
-        self.config = config.resolve(sample_ndim=len(self.dataset.sample_shape))
+        self.config: ResolvedConfig = probe if isinstance(config, ResolvedConfig) else \
+            config.resolve(sample_ndim=len(self.dataset.sample_shape))
         cfg = self.config
         self.heldout: np.ndarray | None = None
         if cfg.heldout_size:
@@ -130,7 +119,6 @@ class Trainer:
             self.heldout_z = self.sample_noise(cfg.heldout_size, np.random.default_rng([cfg.seed, 6]))
         self._g_params = list(self.generator.parameters())
         self._d_params = list(self.critic.parameters())
-        assert cfg.lr_g is not None and cfg.lr_d is not None  # resolved above
         self.opt_g = make_optimizer(cfg, self._g_params, cfg.lr_g)
         self.opt_d = make_optimizer(cfg, self._d_params, cfg.lr_d)
         self.step = 0
@@ -164,7 +152,6 @@ class Trainer:
         """n_critic, or 100 at the official WGAN schedule's steps (the first 25 and every 500th)."""
         if self.config.critic_schedule == "official" and (step < 25 or step % 500 == 0):
             return 100
-        assert self.config.n_critic is not None  # resolved
         return self.config.n_critic
 
     def _tensor(self, array) -> Tensor:
@@ -174,7 +161,6 @@ class Trainer:
 
     def sample_noise(self, n: int, rng: np.random.Generator | None = None) -> np.ndarray:
         """z ~ N(0, I) of shape (n, z_dim), float32."""
-        assert self.config.z_dim is not None  # resolved
         return (rng or self.rng).standard_normal((n, self.config.z_dim), dtype=np.float32)
 
     def _noise_tensor(self, noise):
@@ -239,7 +225,6 @@ class Trainer:
     def _iteration(self) -> dict:
         """The critic updates and the generator update of one step (what a CUDA graph captures)."""
         cfg, B = self.config, self.config.batch_size
-        assert B is not None and cfg.z_dim is not None  # resolved
         rng: NoiseStream = self.device_noise if self.on_device else self.rng
         for i in range(self.critic_iterations(self.step)):
             if self._graph_inputs is not None:
@@ -260,7 +245,6 @@ class Trainer:
         self._set_learning_rates()
         if self._graph is not None:
             if self._graph_inputs is not None:  # host or fixed-order data: refilled outside the graph
-                assert self.config.batch_size is not None  # resolved
                 for buffer in self._graph_inputs:
                     buffer[...] = self._sample_real(self.config.batch_size)
             stats = {k: v.copy() for k, v in self._graph().items()}  # the graph rewrites its outputs
@@ -289,7 +273,6 @@ class Trainer:
             warnings.warn(f"cuda_graph: running eagerly because {reason}", RuntimeWarning, stacklevel=3)
             return
         if self.data_path in ("host sampler", "device slices"):
-            assert self.config.n_critic is not None  # resolved
             xp = minigrad.backend.xp_for(self.device)
             shape = (self.config.batch_size, *self.dataset.sample_shape)
             self._graph_inputs = [xp.zeros(shape, np.float32) for _ in range(self.config.n_critic)]
@@ -355,7 +338,6 @@ class Trainer:
         from wgan import metrics
 
         n = n or self.config.eval_samples
-        assert n is not None  # eval_samples is resolved
         rng = np.random.default_rng([self.config.seed, 2, self.step])
         return metrics.evaluate(self, n, rng, raw=raw)
 
@@ -365,7 +347,6 @@ class Trainer:
         from wgan import scores
 
         n = n or self.config.eval_samples
-        assert n is not None  # eval_samples is resolved
         reason = scores.scores_unavailable_reason(self.dataset)
         if reason is None and getattr(self.dataset, "data", None) is None:
             reason = f"dataset {self.dataset.name!r} holds no fixed image array to compare against"
@@ -477,9 +458,9 @@ class Trainer:
                 raise CheckpointError(f"checkpoint {ckpt.path}: the config has ema_decay > 0 but the checkpoint "
                                       "holds no averaged generator (G_ema)")
             self.ema.module.load_state_dict(ckpt.models["G_ema"])
-        for name, target in (("G", self.opt_g), ("D", self.opt_d)):
+        for name, optimizer in (("G", self.opt_g), ("D", self.opt_d)):
             try:
-                target.load_state_dict(ckpt.optimizers[name])
+                optimizer.load_state_dict(ckpt.optimizers[name])
             except (ValueError, KeyError, TypeError) as exc:
                 raise CheckpointError(f"checkpoint {ckpt.path}: optimizer {name}: {exc}") from None
         try:

@@ -5,6 +5,10 @@ independently of minigrad.optim's in-place arithmetic.
 """
 import numpy as np
 
+from minigrad import optim
+
+#: The names of the built-in optimizers (`minigrad.optim.OPTIMIZERS`): each has a reference below.
+OPTIMIZER_NAMES = [cls.__name__ for cls in optim.OPTIMIZERS]
 SHAPES = [(3, 4), (4,), (4, 2), (2,)]  # an MLP-like set of weights and biases
 
 
@@ -88,6 +92,7 @@ def adam_reference(params, steps, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_
 
 
 REFERENCES = {"SGD": sgd_reference, "RMSprop": rmsprop_reference, "Adam": adam_reference}
+assert set(REFERENCES) == set(OPTIMIZER_NAMES), "every optimizer of minigrad.optim.OPTIMIZERS needs a reference"
 
 # (optimizer name, keyword arguments): every option, alone and combined.
 CONFIGS = [

@@ -81,7 +81,7 @@ def test_param_groups_take_their_own_lr():
     np.testing.assert_allclose(d.numpy(), -1.0)
 
 
-@pytest.mark.parametrize("cls", [optim.SGD, optim.RMSprop, optim.Adam])
+@pytest.mark.parametrize("cls", optim.OPTIMIZERS)
 def test_parameters_without_gradient_are_skipped(cls):
     a, b = param(2), param(2)
     kwargs = {"momentum": 0.9} if cls is optim.SGD else {}
@@ -139,7 +139,7 @@ def test_gradient_of_the_wrong_shape_raises():
         optim.Adam([x]).step()
 
 
-@pytest.mark.parametrize("cls", [optim.SGD, optim.RMSprop, optim.Adam])
+@pytest.mark.parametrize("cls", optim.OPTIMIZERS)
 def test_updates_in_place_and_keep_float32(cls, device):
     x = param(4, 3, dtype=np.float32, device=device)
     data = x.data

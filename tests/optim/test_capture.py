@@ -11,7 +11,7 @@ import pytest
 import minigrad
 from minigrad import nn, optim
 from minigrad.optim.lr_scheduler import LinearLR
-from tests.optim.problem import CONFIGS, config_id, gradients, initial_params
+from tests.optim.problem import CONFIGS, OPTIMIZER_NAMES, config_id, gradients, initial_params
 
 pytestmark = pytest.mark.cuda
 
@@ -220,7 +220,7 @@ def test_load_state_dict_after_capture_copies_in_place():
         np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
-@pytest.mark.parametrize("name", ["SGD", "RMSprop", "Adam"])
+@pytest.mark.parametrize("name", OPTIMIZER_NAMES)
 def test_a_captured_linear_lr_schedule_advances_on_replay(name):
     def go(captured):
         params = make_params(True)

@@ -10,7 +10,7 @@ from minigrad import nn, optim
 from minigrad.nn.flat import buffer_of
 from minigrad.nn.utils import clamp_parameters_
 from minigrad.optim.optimizer import Optimizer
-from tests.optim.problem import CONFIGS, config_id, gradients, initial_params
+from tests.optim.problem import CONFIGS, OPTIMIZER_NAMES, config_id, gradients, initial_params
 
 
 def flat_params(dtype=np.float64):
@@ -92,7 +92,7 @@ def test_whole_buffer_path_matches_torch(config):
             np.testing.assert_allclose(a, b.detach().numpy(), rtol=1e-6, atol=1e-6)
 
 
-@pytest.mark.parametrize("name", ["SGD", "RMSprop", "Adam"])
+@pytest.mark.parametrize("name", OPTIMIZER_NAMES)
 def test_a_missing_gradient_falls_back_to_per_parameter_updates(name, monkeypatch):
     kwargs = {"lr": 0.01, **({"momentum": 0.9} if name == "SGD" else {})}
     skip = lambda t: 2 if t in (3, 4) else None  # noqa: E731
@@ -271,7 +271,7 @@ def test_state_dict_round_trip_with_flat_buffers(config, monkeypatch):
 
 
 @pytest.mark.cuda
-@pytest.mark.parametrize("name", ["SGD", "RMSprop", "Adam"])
+@pytest.mark.parametrize("name", OPTIMIZER_NAMES)
 def test_on_the_device_a_step_launches_a_few_kernels_per_buffer_and_never_syncs(name, standin):
     """Workload A's critic (2-512-512-512-1): the whole-buffer step's launches do not grow with the
     number of parameters; no sync and no host copy either way."""

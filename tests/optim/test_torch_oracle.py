@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from tests.optim.problem import CONFIGS, config_id, gradients, initial_params
+from tests.optim.problem import CONFIGS, OPTIMIZER_NAMES, config_id, gradients, initial_params
 from tests.optim.test_trajectories import run_minigrad
 
 torch = pytest.importorskip("torch")
@@ -36,7 +36,7 @@ def test_trajectory_matches_torch(config):
             np.testing.assert_allclose(p, r, rtol=1e-6, atol=1e-6, err_msg=f"{config_id(config)} step {t}")
 
 
-@pytest.mark.parametrize("name", ["SGD", "RMSprop", "Adam"])
+@pytest.mark.parametrize("name", OPTIMIZER_NAMES)
 def test_defaults_match_torch(name):
     from minigrad import optim, tensor
     ours = getattr(optim, name)([tensor([1.0], requires_grad=True)]).defaults

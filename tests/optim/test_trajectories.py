@@ -4,7 +4,7 @@ import pytest
 
 import minigrad
 from minigrad import optim
-from tests.optim.problem import CONFIGS, REFERENCES, config_id, gradients, initial_params
+from tests.optim.problem import CONFIGS, OPTIMIZER_NAMES, REFERENCES, config_id, gradients, initial_params
 
 STEPS = 100
 
@@ -44,7 +44,7 @@ def test_float32_stays_float32_and_tracks_reference(config, device):
         np.testing.assert_allclose(p, r, rtol=1e-3, atol=1e-3)
 
 
-@pytest.mark.parametrize("name", ["SGD", "RMSprop", "Adam"])
+@pytest.mark.parametrize("name", OPTIMIZER_NAMES)
 def test_trains_a_small_mlp_through_autograd(name):
     """End to end: minigrad backward fills .grad, the optimizer lowers a regression loss."""
     minigrad.manual_seed(0)

@@ -203,6 +203,25 @@ def test_plug_in_algorithms_are_imported_on_the_workers_by_import_path(cluster, 
     assert config["gp_lambda"] == 0.05 and "penalty" in rows[1]["metrics"]  # the plug-in's toy preset
 
 
+def test_a_users_optimizer_and_dataset_reach_the_workers_by_import_path_and_by_registered_name(cluster, tmp_path):
+    from wgan import optimizers
+    from wgan.data import DATASETS
+
+    plugin = "tests.wgan.sweep_plugin"
+    data = spec(seeds=1, steps=2, grid={"optimizer": [f"{plugin}:SignSGD", "sign-sgd"],
+                                        "dataset": [f"{plugin}:moons", "plugin-moons"]})
+    data["imports"] = ["tests.wgan.registering_plugin"]  # registers the names on the client and the workers
+    try:
+        rows = run_sweep(data, tmp_path / "sweep", scheduler=cluster, progress=False, report=False)
+    finally:
+        optimizers._REGISTRY.pop("sign-sgd", None)
+        DATASETS.pop("plugin-moons", None)
+    assert [r["status"] for r in rows] == ["ok"] * 4, rows
+    assert rows[0]["config"] == {"optimizer": f"{plugin}:SignSGD", "dataset": f"{plugin}:moons"}
+    resumed = Trainer.resume(tmp_path / "sweep" / "trials" / "0000")  # by import path: found in this process too
+    assert type(resumed.opt_g).__name__ == "SignSGD" and resumed.dataset.name == "moons"
+
+
 def test_other_folders_and_other_sweeps_are_refused(cluster, tmp_path):
     from wgan.sweep import SpecError
 

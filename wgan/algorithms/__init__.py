@@ -26,7 +26,7 @@ from __future__ import annotations
 import importlib
 from importlib import metadata
 
-from wgan.algorithms.base import SHARED_FIELDS, Algorithm, Objective, Option
+from wgan.algorithms.base import Algorithm, Objective, Option
 from wgan.algorithms.dragan import DRAGAN
 from wgan.algorithms.ebgan import EBGAN
 from wgan.algorithms.gan import GAN
@@ -39,8 +39,8 @@ from wgan.algorithms.wgan_gp import WGANGP
 from wgan.algorithms.wgan_lp import WGANLP
 from wgan.validation import ConfigError
 
-__all__ = ["ALGORITHMS", "Algorithm", "Objective", "Option", "SHARED_FIELDS", "register", "get_algorithm",
-           "import_path", "registered_names"]
+__all__ = ["ALGORITHMS", "Algorithm", "Objective", "Option", "register", "get_algorithm", "import_path",
+           "registered_names"]
 
 _BUILTIN: tuple[type[Algorithm], ...] = (WGANClip, WGANGP, WGANLP, SNGAN, GAN, LSGAN, WGANDiv, DRAGAN, R1,
                                          EBGAN)

@@ -4,15 +4,22 @@ An algorithm is a subclass of `Algorithm` (one per file in this package, or in t
 module). Its class attributes are its declaration:
 
 - ``name``, and ``paper`` (the citation) in its docstring;
-- ``defaults``: the paper's values of `TrainConfig` fields (optimizer, lr, betas, n_critic, ...);
-- ``presets``: per preset (``"toy"``), what the preset means for it, on top of the preset's models;
-- ``options``: its own hyperparameters (`Option`), stored in ``TrainConfig.algorithm_options``,
-  given on the command line as ``--name-with-dashes`` and checked by `TrainConfig.resolve()`;
+- ``options``: its hyperparameters (`Option`), stored in the resolved config's ``algorithm_options``
+  (name -> value), given on the command line as ``--name-with-dashes`` and checked by
+  `TrainConfig.resolve()`. An option may be shared by several algorithms: the penalty's ``gp_lambda``
+  and ``gp_eps``, the clipping's ``clip`` (`wgan.algorithms.options`) are the same `Option` in each
+  algorithm that reads them. An option no algorithm of the run declares is refused, not ignored;
+- ``defaults``: the paper's values of `TrainConfig` fields (optimizer, lr, betas, n_critic, ...) and of
+  its options where they differ from the option's own default;
+- ``presets``: per preset (``"toy"``), what the preset means for it (fields and options), on top of the
+  preset's models;
 - ``losses``: the values the ``loss`` field may take with it (the first is its default);
-- ``reads``: which of the per-algorithm `TrainConfig` fields (`SHARED_FIELDS`) it uses; giving
-  another one a non-default value is refused (nothing is silently ignored);
 - ``penalised``: whether its critic objective penalises the gradient per sample (a batch-norm
   critic is then refused, see `allows_batchnorm_critic`).
+
+An option's value is resolved in layers, later ones winning: the `Option`'s default, the algorithm's
+``defaults``, its ``presets[preset]``, then what the user gave (``algorithm_options``, the option's
+flag, or for the shared options their top-level spelling ``TrainConfig(gp_lambda=...)``).
 
 An instance is built per trainer with the resolved config (``self.config``). One critic update of
 `Trainer.critic_step` calls, in order::
@@ -38,10 +45,6 @@ from minigrad import Tensor, nn
 from wgan import losses
 from wgan.validation import ConfigError, check_choice
 
-#: Fields of `TrainConfig` that only some algorithms read, with the value meaning "unused".
-SHARED_FIELDS: dict[str, Any] = {"gp_lambda": 0.0, "penalty": "none", "gp_eps": 1e-12, "clip": 0.0,
-                                 "clip_placement": "after"}
-
 #: Logged keys -> the words a divergence message uses for them.
 TERM_NAMES = {"d_loss": "critic loss", "g_loss": "generator loss", "penalty": "gradient penalty"}
 
@@ -61,8 +64,13 @@ class Option:
 
     ``type`` is float, int, str, bool or tuple (a fixed-length tuple of floats, the length of
     ``default``); ``choices`` restricts the value; ``minimum`` is an inclusive lower bound
-    (exclusive with ``positive=True``). `check` returns the value in canonical form or raises
-    ConfigError naming the option.
+    (exclusive with ``positive=True``); ``metavar`` names the value(s) in ``--help`` (default: the
+    name in capitals). `check` returns the value in canonical form or raises ConfigError naming
+    the option.
+
+    ``unused``: for the options that `TrainConfig` also takes at the top level under their old
+    spelling (`wgan.algorithms.options.TOP_LEVEL`), the value that spelling holds with an algorithm
+    that does not read the option (config files of earlier versions wrote it for every algorithm).
     """
 
     name: str
@@ -72,6 +80,8 @@ class Option:
     choices: tuple | None = None
     minimum: float | None = None
     positive: bool = False
+    metavar: str | tuple[str, ...] | None = None
+    unused: Any = None
 
     def check(self, value: Any) -> Any:
         if self.type is tuple:
@@ -131,7 +141,6 @@ class Algorithm:
     presets: ClassVar[dict[str, dict[str, Any]]] = {}
     options: ClassVar[tuple[Option, ...]] = ()
     losses: ClassVar[tuple[str, ...]] = losses.LOSSES
-    reads: ClassVar[frozenset[str]] = frozenset()
     penalised: ClassVar[bool] = False
 
     def __init__(self, config):
@@ -147,6 +156,15 @@ class Algorithm:
         raise KeyError(name)
 
     @classmethod
+    def option_defaults(cls, preset: str | None = None) -> dict[str, Any]:
+        """Each option's default with this algorithm (and `preset`): the `Option`'s own, then ``defaults``,
+        then ``presets[preset]``."""
+        values = {opt.name: opt.default for opt in cls.options}
+        for layer in (cls.defaults, cls.presets.get(preset, {}) if preset is not None else {}):
+            values.update({name: value for name, value in layer.items() if name in values})
+        return values
+
+    @classmethod
     def allows_batchnorm_critic(cls, config) -> bool:
         """Whether a batch-norm critic is accepted: not when the gradient is penalised per sample
         (batch norm couples the samples; Gulrajani et al. 2017, section 4), unless the config insists
@@ -157,10 +175,6 @@ class Algorithm:
     def validate(cls, config) -> None:
         """Raise ConfigError naming the field when a resolved config does not suit this algorithm."""
         check_choice("loss", config.loss, cls.losses)
-        for name, unused in SHARED_FIELDS.items():
-            if name not in cls.reads and getattr(config, name) != unused:
-                raise ConfigError(f"{name}: {cls.name} does not use it (got {getattr(config, name)!r}; "
-                                  f"it must stay {unused!r})")
         if config.critic_norm == "batchnorm" and not cls.allows_batchnorm_critic(config):
             raise ConfigError("critic_norm: batch norm is not allowed in a critic with a gradient penalty "
                               "(the penalty is per sample; use 'layernorm' or 'none', or "

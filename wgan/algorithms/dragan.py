@@ -22,6 +22,7 @@ import minigrad
 from minigrad import Tensor
 from wgan import losses
 from wgan.algorithms.base import Algorithm, NoiseStream, Option
+from wgan.algorithms.options import GP_EPS, GP_LAMBDA
 from wgan.validation import ConfigError
 
 
@@ -40,27 +41,28 @@ def perturbed_real(real: Tensor, alpha: Tensor, u: Tensor, c: float) -> Tensor:
 class DRAGAN(Algorithm):
     name = "dragan"
     defaults = dict(optimizer="adam", lr_g=1e-4, lr_d=1e-4, betas=(0.5, 0.9), n_critic=1, batch_size=64,
-                    loss="gan", gp_lambda=10.0)
+                    loss="gan")
     presets = {"toy": {}}
     losses = ("gan", "wgan", "hinge")
-    reads = frozenset({"gp_lambda", "gp_eps"})
     penalised = True
-    options = (Option("dragan_c", 0.5, "perturbation scale c of x + c std(x) U[0, 1]", minimum=0.0,
-                      positive=True),)
+    options = (GP_LAMBDA, GP_EPS, Option("dragan_c", 0.5, "perturbation scale c of x + c std(x) U[0, 1]",
+                                         minimum=0.0, positive=True, metavar="C"))
 
     def critic_noise(self, rng: NoiseStream, batch_shape: tuple) -> dict:
         alpha = rng.random((batch_shape[0],) + (1,) * (len(batch_shape) - 1), dtype=np.float32)
         return {"alpha": alpha, "u": rng.random(batch_shape, dtype=np.float32)}
 
     def critic_regularizer(self, critic, real, fake, noise):
-        x_hat = perturbed_real(real, noise["alpha"], noise["u"], self.config.algorithm_options["dragan_c"])
+        opts = self.config.algorithm_options
+        x_hat = perturbed_real(real, noise["alpha"], noise["u"], opts["dragan_c"])
         _, g = losses.input_gradient(critic, x_hat)
-        norms = minigrad.sqrt(losses.squared_norms(g) + self.config.gp_eps)
+        norms = minigrad.sqrt(losses.squared_norms(g) + opts["gp_eps"])
         excess = norms - 1.0
-        return self.config.gp_lambda, minigrad.mean(excess * excess), {"grad_norm": norms.data.mean()}
+        return opts["gp_lambda"], minigrad.mean(excess * excess), {"grad_norm": norms.data.mean()}
 
     @classmethod
     def validate(cls, config) -> None:
         super().validate(config)
-        if config.gp_lambda <= 0:
-            raise ConfigError(f"gp_lambda: dragan's penalty needs gp_lambda > 0, got {config.gp_lambda}")
+        gp_lambda = config.algorithm_options["gp_lambda"]
+        if gp_lambda <= 0:
+            raise ConfigError(f"gp_lambda: dragan's penalty needs gp_lambda > 0, got {gp_lambda}")

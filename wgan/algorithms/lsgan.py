@@ -45,7 +45,7 @@ class LSGAN(Algorithm):
     presets = {"toy": {}}
     losses = ("least-squares",)
     options = (Option("lsgan_coding", (0.0, 1.0, 1.0), "labels (a, b, c): fake, real, and G's target "
-                      "((-1, 1, 0) minimises Pearson chi^2)", type=tuple),)
+                      "((-1, 1, 0) minimises Pearson chi^2)", type=tuple, metavar=("A", "B", "C")),)
 
     def critic_loss(self, d_real: Tensor, d_fake: Tensor) -> Tensor:
         a, b, _ = self.config.algorithm_options["lsgan_coding"]

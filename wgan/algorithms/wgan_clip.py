@@ -14,28 +14,29 @@ from __future__ import annotations
 
 from wgan import losses
 from wgan.algorithms.base import Algorithm
-from wgan.validation import ConfigError, check_choice
+from wgan.algorithms.options import CLIP, CLIP_PLACEMENT
+from wgan.validation import ConfigError
 
 
 class WGANClip(Algorithm):
     name = "wgan-clip"
-    defaults = dict(optimizer="rmsprop", lr_g=5e-5, lr_d=5e-5, rmsprop_alpha=0.99, rmsprop_eps=1e-8, clip=0.01,
-                    clip_placement="after", critic_schedule="constant", n_critic=5, batch_size=64, loss="wgan")
+    defaults = dict(optimizer="rmsprop", lr_g=5e-5, lr_d=5e-5, rmsprop_alpha=0.99, rmsprop_eps=1e-8,
+                    critic_schedule="constant", n_critic=5, batch_size=64, loss="wgan")
     presets = {"toy": dict(optimizer="rmsprop", lr_g=5e-5, lr_d=5e-5, rmsprop_alpha=0.9, rmsprop_eps=1e-10,
                            clip=0.01, n_critic=5)}
-    reads = frozenset({"clip", "clip_placement"})
+    options = (CLIP, CLIP_PLACEMENT)
 
     @classmethod
     def validate(cls, config) -> None:
         super().validate(config)
-        check_choice("clip_placement", config.clip_placement, ("after", "before"))
-        if config.clip <= 0:
-            raise ConfigError(f"clip: wgan-clip needs a clipping value c > 0, got {config.clip}")
+        clip = config.algorithm_options["clip"]
+        if clip <= 0:
+            raise ConfigError(f"clip: wgan-clip needs a clipping value c > 0, got {clip}")
 
     def before_critic_step(self, critic) -> None:
-        if self.config.clip_placement == "before":
-            losses.clip_parameters_(critic, self.config.clip)
+        if self.config.algorithm_options["clip_placement"] == "before":
+            losses.clip_parameters_(critic, self.config.algorithm_options["clip"])
 
     def after_critic_step(self, critic) -> None:
-        if self.config.clip_placement == "after":
-            losses.clip_parameters_(critic, self.config.clip)
+        if self.config.algorithm_options["clip_placement"] == "after":
+            losses.clip_parameters_(critic, self.config.algorithm_options["clip"])

@@ -16,30 +16,31 @@ import numpy as np
 
 from wgan import losses
 from wgan.algorithms.base import Algorithm, NoiseStream
-from wgan.validation import ConfigError, check_choice
+from wgan.algorithms.options import GP_EPS, GP_LAMBDA, PENALTY
+from wgan.validation import ConfigError
 
 
 class WGANGP(Algorithm):
     name = "wgan-gp"
     defaults = dict(optimizer="adam", lr_g=1e-4, lr_d=1e-4, betas=(0.0, 0.9), n_critic=5, batch_size=64,
-                    loss="wgan", gp_lambda=10.0, penalty="two-sided")
+                    loss="wgan")
     presets = {"toy": dict(optimizer="adam", lr_g=1e-4, lr_d=1e-4, betas=(0.5, 0.9), n_critic=5, gp_lambda=0.1)}
-    reads = frozenset({"gp_lambda", "penalty", "gp_eps"})
+    options = (GP_LAMBDA, PENALTY, GP_EPS)
     penalised = True
 
     @classmethod
     def validate(cls, config) -> None:
         super().validate(config)
-        check_choice("penalty", config.penalty, ("two-sided", "one-sided"))
-        if config.gp_lambda <= 0:
-            raise ConfigError(f"gp_lambda: the {config.penalty} penalty needs gp_lambda > 0, got {config.gp_lambda}")
+        opts = config.algorithm_options
+        if opts["gp_lambda"] <= 0:
+            raise ConfigError(f"gp_lambda: the {opts['penalty']} penalty needs gp_lambda > 0, got {opts['gp_lambda']}")
 
     def critic_noise(self, rng: NoiseStream, batch_shape: tuple) -> np.ndarray:
         """eps ~ U[0, 1], one per sample: shape (B, 1, ..., 1)."""
         return rng.random((batch_shape[0],) + (1,) * (len(batch_shape) - 1), dtype=np.float32)
 
     def critic_regularizer(self, critic, real, fake, eps):
-        cfg = self.config
-        penalty, norms = losses.gradient_penalty(critic, real, fake, eps, one_sided=cfg.penalty == "one-sided",
-                                                 sqrt_eps=cfg.gp_eps)
-        return cfg.gp_lambda, penalty, {"grad_norm": norms.data.mean()}
+        opts = self.config.algorithm_options
+        penalty, norms = losses.gradient_penalty(critic, real, fake, eps, one_sided=opts["penalty"] == "one-sided",
+                                                 sqrt_eps=opts["gp_eps"])
+        return opts["gp_lambda"], penalty, {"grad_norm": norms.data.mean()}

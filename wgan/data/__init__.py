@@ -6,8 +6,8 @@
 - `wgan.data.files`: the user's own points file, array or sampler;
 - `wgan.data.base`: the `Dataset` protocol every one follows.
 
-`make_dataset` builds one from a spec string of `DATASETS` (the registry the CLI's help and
-validation read)::
+`make_dataset` builds one from a spec string of `DATASETS`, the one registry of dataset names (the CLI's help,
+validation and the docs read it)::
 
     "8gaussians" | "25gaussians" | "swissroll"      gan_toy.py (WGAN-GP) exactly, scaling included
     "ring" | "grid"                                   VEEGAN / PacGAN mode-coverage benchmarks
@@ -15,13 +15,25 @@ validation read)::
     "digits"                                          scikit-learn's bundled 8x8 handwritten digits
     "mnist:PATH" | "folder:PATH" | "npz:PATH"         images from IDX files, a folder, an .npz array
 
-or from a NumPy array or a sampler function (see `from_array`, `from_sampler`).
+or from a NumPy array or a sampler function (see `from_array`, `from_sampler`). Each entry names its kind,
+``"2d"`` (points) or ``"image"`` ((C, H, W) in [-1, 1]): the kind every `Dataset` reports, which picks the
+metrics (`wgan.metrics.METRICS_BY_KIND`) and the figures.
+
+A dataset of your own is named by
+
+- an import path ``"mypkg.data:moons"``: a function returning a `Dataset` (`from_array`, `from_sampler`, or a
+  subclass of your own), called with ``dataset_options``; any process that can import ``mypkg`` finds it, or
+- a name registered from Python, ``register("moons", moons, kind="2d", help="...")`` (a spec ending in
+  ``":PATH"`` passes the path after the colon as the builder's first argument). Another process finds the name
+  when it imports the registering module (a sweep's ``imports = ["mypkg.data"]``).
 """
 from __future__ import annotations
 
+import importlib
 import inspect
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -32,7 +44,8 @@ from wgan.data.toy import (FixedSequence, GaussianMixture, SwissRoll, eight_gaus
                            twenty_five_gaussians)
 
 __all__ = ["Dataset", "GaussianMixture", "FixedSequence", "SwissRoll", "ArrayDataset", "SamplerDataset",
-           "make_dataset", "from_array", "from_sampler", "DATASETS", "DATASET_NAMES", "dataset_help",
+           "make_dataset", "from_array", "from_sampler", "DATASETS", "DATASET_NAMES", "DATASET_KINDS", "dataset_help",
+           "dataset_names", "register",
            "load_points", "load_digits", "digit_labels", "load_mnist", "load_folder", "load_npz", "read_idx",
            "resize_images", "eight_gaussians", "twenty_five_gaussians", "ring", "grid"]
 
@@ -40,7 +53,7 @@ __all__ = ["Dataset", "GaussianMixture", "FixedSequence", "SwissRoll", "ArrayDat
 @dataclass(frozen=True)
 class DatasetEntry:
     """One registered dataset: ``spec`` as written on the command line ("ring", "mnist:PATH"), its
-    ``kind`` ("toy", "image" or "file"), its ``builder`` (taking the path first when ``takes_path``),
+    ``kind`` ("2d" or "image", `DATASET_KINDS`), its ``builder`` (taking the path first when ``takes_path``),
     and a one-line ``help``."""
 
     spec: str
@@ -50,21 +63,46 @@ class DatasetEntry:
     help: str
 
 
+#: The dataset kinds: 2-D points and images.
+DATASET_KINDS = ("2d", "image")
+
 _ENTRIES = (
-    DatasetEntry("8gaussians", "toy", eight_gaussians, False, "gan_toy.py's 8 gaussians on a circle"),
-    DatasetEntry("25gaussians", "toy", twenty_five_gaussians, False, "gan_toy.py's 5x5 grid (a fixed set, in order)"),
-    DatasetEntry("swissroll", "toy", SwissRoll, False, "gan_toy.py's swiss roll"),
-    DatasetEntry("ring", "toy", ring, False, "VEEGAN/PacGAN ring of 8 modes"),
-    DatasetEntry("grid", "toy", grid, False, "VEEGAN/PacGAN 5x5 grid of 25 modes"),
+    DatasetEntry("8gaussians", "2d", eight_gaussians, False, "gan_toy.py's 8 gaussians on a circle"),
+    DatasetEntry("25gaussians", "2d", twenty_five_gaussians, False, "gan_toy.py's 5x5 grid (a fixed set, in order)"),
+    DatasetEntry("swissroll", "2d", SwissRoll, False, "gan_toy.py's swiss roll"),
+    DatasetEntry("ring", "2d", ring, False, "VEEGAN/PacGAN ring of 8 modes"),
+    DatasetEntry("grid", "2d", grid, False, "VEEGAN/PacGAN 5x5 grid of 25 modes"),
     DatasetEntry("digits", "image", load_digits, False, "scikit-learn's 1797 8x8 digits"),
     DatasetEntry("mnist:PATH", "image", load_mnist, True, "MNIST IDX images (a file or a folder)"),
     DatasetEntry("folder:PATH", "image", load_folder, True, "every image under a folder"),
     DatasetEntry("npz:PATH", "image", load_npz, True, "images in an .npz array"),
-    DatasetEntry("points:PATH", "file", load_points, True, "your (N, 2) points from .npy or .csv"),
+    DatasetEntry("points:PATH", "2d", load_points, True, "your (N, 2) points from .npy or .csv"),
 )
-#: spec -> entry, in the order above.
+#: spec -> entry: the built-in ones above, then those registered from Python.
 DATASETS: dict[str, DatasetEntry] = {entry.spec: entry for entry in _ENTRIES}
+#: The built-in specs.
 DATASET_NAMES = tuple(DATASETS)
+
+
+def register(spec: str, builder: Callable[..., Dataset], kind: str, help: str = "") -> Callable[..., Dataset]:
+    """Make ``builder(**options) -> Dataset`` selectable as ``TrainConfig(dataset=spec)``; a `spec` ending in
+    ``":PATH"`` (``"mydata:PATH"``) is called as ``builder(path, **options)``. `kind` is the datasets' kind,
+    "2d" or "image". Returns `builder`. A built-in spec cannot be replaced."""
+    if not isinstance(spec, str) or not spec or spec.count(":") > (1 if spec.endswith(":PATH") else 0):
+        raise ValueError(f"register: a dataset spec is a name without ':', or NAME:PATH, got {spec!r}")
+    if spec in DATASET_NAMES or spec.partition(":")[0] in (s.partition(":")[0] for s in DATASET_NAMES):
+        raise ValueError(f"register: {spec!r} is a built-in dataset; choose another name")
+    if kind not in DATASET_KINDS:
+        raise ValueError(f"register: kind must be one of {', '.join(DATASET_KINDS)}, got {kind!r}")
+    if not callable(builder):
+        raise TypeError(f"register: the builder of {spec!r} must be callable, got {builder!r}")
+    DATASETS[spec] = DatasetEntry(spec, kind, builder, spec.endswith(":PATH"), help)
+    return builder
+
+
+def dataset_names() -> tuple[str, ...]:
+    """Every registered spec, the built-in ones first."""
+    return tuple(DATASETS)
 
 
 def dataset_help() -> str:
@@ -76,6 +114,28 @@ def _entry(spec: str) -> DatasetEntry | None:
     kind, sep, _ = spec.partition(":")
     entry = DATASETS.get(f"{kind}:PATH" if sep else spec)
     return entry if entry is not None and entry.takes_path == bool(sep) else None
+
+
+def _imported(spec: str) -> Callable[..., Any] | None:
+    """The builder an import path ``module:attr`` names, or None when `spec` is no importable module's path."""
+    module_name, _, qualname = spec.partition(":")
+    if not all(part.isidentifier() for part in module_name.split(".")):
+        return None
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and module_name.startswith(exc.name):
+            return None  # no such module: not an import path
+        raise ValueError(f"make_dataset: cannot import module {module_name!r} of {spec!r} ({exc})") from None
+    except ImportError as exc:
+        raise ValueError(f"make_dataset: cannot import module {module_name!r} of {spec!r} ({exc})") from None
+    for part in qualname.split("."):
+        if not hasattr(obj, part):
+            raise ValueError(f"make_dataset: module {module_name!r} has no attribute {qualname!r} (from {spec!r})")
+        obj = getattr(obj, part)
+    if not callable(obj):
+        raise ValueError(f"make_dataset: {spec!r} is {obj!r}, not a function returning a Dataset")
+    return obj
 
 
 def make_dataset(spec, **options) -> Dataset:
@@ -98,7 +158,14 @@ def make_dataset(spec, **options) -> Dataset:
         raise TypeError(f"make_dataset: expected a name, an array or a sampler, got {type(spec).__name__}")
     entry = _entry(spec)
     if entry is None:
-        raise ValueError(f"make_dataset: unknown dataset {spec!r}; known: {', '.join(DATASET_NAMES)}")
+        builder = _imported(spec) if ":" in spec else None
+        if builder is None:
+            raise ValueError(f"make_dataset: unknown dataset {spec!r}; known: {', '.join(DATASETS)} (or an import "
+                             "path module:builder)")
+        dataset = builder(**options)
+        if not isinstance(dataset, Dataset):
+            raise ValueError(f"make_dataset: {spec!r} returned {type(dataset).__name__}, not a wgan.data.Dataset")
+        return dataset
     kind, _, path = spec.partition(":")
     if entry.takes_path and not path:
         raise ValueError(f"make_dataset: {spec!r} needs a path after '{kind}:'")
@@ -106,4 +173,7 @@ def make_dataset(spec, **options) -> Dataset:
     unknown = sorted(set(options) - set(accepted))
     if unknown:
         raise ValueError(f"make_dataset: unknown options {unknown} for {spec!r}; accepted: {accepted}")
-    return entry.builder(path, **options) if entry.takes_path else entry.builder(**options)
+    dataset = entry.builder(path, **options) if entry.takes_path else entry.builder(**options)
+    if not isinstance(dataset, Dataset) or dataset.kind != entry.kind:
+        raise ValueError(f"make_dataset: {spec!r} built {dataset!r}, not a Dataset of kind {entry.kind!r}")
+    return dataset

@@ -23,20 +23,21 @@ import numpy as np
 import minigrad
 from minigrad import nn
 from wgan import losses
-from wgan.config import TrainConfig
+from wgan.config import ResolvedConfig, TrainConfig
 from wgan.data import make_dataset
 from wgan.models import MLPCritic
 from wgan.reproductions.common import figure as _figure
 from wgan.reproductions.common import tensor as _tensor
 from wgan.reproductions.common import write_json as _write_json
-from wgan.train import Trainer, make_optimizer
+from wgan.optimizers import make_optimizer
+from wgan.train import Trainer
 
 FIG1A_DATASETS = ("8gaussians", "25gaussians", "swissroll")
 FIG1B_SETTINGS = ("clip 0.1", "clip 0.01", "clip 0.001", "gp")
 PAPER_GP_LAMBDA = 10.0
 
 # ----------------------------------------------------------------------------------------------- fig1a
-def _toy_config(method: str, **overrides) -> TrainConfig:
+def _toy_config(method: str, **overrides) -> ResolvedConfig:
     """The resolved toy-preset config of a fig1 method: "clip" (wgan-clip) or "gp" (wgan-gp, lambda 10)."""
     if method == "clip":
         return TrainConfig(algorithm="wgan-clip", preset="toy", **overrides).resolve()
@@ -59,11 +60,10 @@ def train_fixed_generator_critic(dataset: str, method: str, steps: int, seed: in
     minigrad.manual_seed(seed)
     rng = np.random.default_rng(seed)
     data = make_dataset(dataset)
-    B, lr_d, activation = cfg.batch_size, cfg.lr_d, cfg.activation
-    assert B is not None and lr_d is not None and activation is not None  # resolved
-    critic = algorithm.prepare_critic(MLPCritic((2,), width, depth, activation, "toy"))
+    B = cfg.batch_size
+    critic = algorithm.prepare_critic(MLPCritic((2,), width, depth, cfg.activation, "toy"))
     params = list(critic.parameters())
-    opt = make_optimizer(cfg, params, lr_d)
+    opt = make_optimizer(cfg, params, cfg.lr_d)
     for _ in range(steps):
         real = np.asarray(data.sample(B, rng), dtype=np.float32)
         fake = real + rng.standard_normal(real.shape, dtype=np.float32)

@@ -51,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from wgan.config import ConfigError, TrainConfig
+from wgan.config import ConfigError, ResolvedConfig, TrainConfig
 
 __all__ = ["SpecError", "SweepSpec", "Trial", "load_spec", "DISTRIBUTIONS"]
 
@@ -343,14 +343,14 @@ def _sample(choice, rng: np.random.Generator):
     return int(rng.integers(lo, hi + 1))
 
 
-def _resolve(fields_: dict, where: str, sample_ndim: int | None = None) -> TrainConfig:
+def _resolve(fields_: dict, where: str, sample_ndim: int | None = None) -> ResolvedConfig:
     try:
         return TrainConfig.from_dict(fields_).resolve(sample_ndim=sample_ndim)
     except (ConfigError, ValueError, TypeError) as exc:
         raise SpecError(f"{where}: {exc}") from None
 
 
-def _dataset_ndim(config: TrainConfig, where: str) -> int:
+def _dataset_ndim(config: ResolvedConfig, where: str) -> int:
     from wgan.data import make_dataset
 
     try:

@@ -394,10 +394,11 @@ def _format_duration(seconds: float) -> str:
 
 def _summary(trainer, history: list[dict], wall: float) -> str:
     """The human summary printed at the end of a run: where the files are and the final metrics."""
+    from wgan.metrics import is_evaluation
     from wgan.plots import describe_scores
 
     cfg, out = trainer.config, trainer.out_dir
-    last_eval: dict = next((row for row in reversed(history) if any(k in row for k in ("w1", "fid", "kid"))), {})
+    last_eval: dict = next((row for row in reversed(history) if is_evaluation(row)), {})
     last = history[-1] if history else {}
     centers = getattr(trainer.dataset, "centers", None)
     scores = describe_scores(last_eval, n_modes=None if centers is None else len(centers))
@@ -487,7 +488,9 @@ def _train(args, parser) -> int:
             if hasattr(callback, "close"):
                 callback.close()
     print(_summary(trainer, history, time.perf_counter() - start), file=sys.stderr)
-    last = next((row for row in reversed(history) if "w1" in row or "fid" in row), history[-1] if history else {})
+    from wgan.metrics import is_evaluation
+
+    last = next((row for row in reversed(history) if is_evaluation(row)), history[-1] if history else {})
     print(json.dumps({k: v for k, v in last.items()}, indent=None))
     return 0
 

@@ -8,8 +8,10 @@
 - `frechet_distance` and `evaluate_images`: the Fréchet distance between Gaussian fits of classifier features
   (FID's formula, in the features of the package's digit classifier: "FD", not Inception's FID) and the spread
   of predicted classes. The classifier score and KID, with real ceilings, are in `wgan.scores`.
-- `METRICS_BY_KIND`: per dataset kind ("2d", "image"), the evaluation the trainer and ``wgan eval`` run and
-  the logged keys ``metrics.png`` plots (`evaluate`, `plot_keys`): the one place those keys are written.
+- `METRICS`: every logged key as the figures, titles, the run's summary and TensorBoard show it, and
+  `METRICS_BY_KIND`: per dataset kind ("2d", "image", `wgan.data.DATASET_KINDS`), the evaluation the trainer and
+  ``wgan eval`` run and the logged keys ``metrics.png`` plots (`evaluate`, `plot_keys`): the one table of
+  those keys.
 """
 from __future__ import annotations
 
@@ -24,7 +26,8 @@ from minigrad import Tensor
 from wgan.classifier import DigitClassifier
 
 __all__ = ["exact_w1", "mode_stats", "evaluate_2d", "frechet_distance", "class_spread", "evaluate_images",
-           "DigitClassifier", "KindMetrics", "METRICS_BY_KIND", "evaluate", "plot_kind", "plot_keys"]
+           "DigitClassifier", "Metric", "METRICS", "REGULARITY_KEYS", "KindMetrics", "METRICS_BY_KIND", "evaluate",
+           "plot_kind", "plot_keys", "metric", "is_evaluation"]
 
 
 def _as_points(x, what: str) -> np.ndarray:
@@ -161,6 +164,63 @@ def evaluate_images(generated: np.ndarray, real: np.ndarray, classifier: DigitCl
     spread = class_spread(clf.predict(generated))
     return {"fid": frechet_distance(clf.features(generated), clf.features(real)),
             "class_spread": spread["class_entropy"], "class_fractions": spread["class_fractions"]}
+
+
+# ----------------------------------------------------------------------------------------------- the logged keys
+@dataclass(frozen=True)
+class Metric:
+    """One logged key as it is shown: ``label`` on an axis or in a legend (default: the key); ``legend``, a
+    longer legend label in the metrics figure's distance and regularity panels (default ``label``); ``axis``,
+    the y-axis label of a panel of its own (default ``label``); ``title(value, n_modes) -> str``, how a figure's
+    title and the run's summary state it (None: they do not); ``evaluated``: written by an evaluation rather
+    than by every training step (TensorBoard's ``eval/`` section); ``color`` of its series."""
+
+    key: str
+    label: str = ""
+    legend: str = ""
+    axis: str = ""
+    title: Callable[[float, int | None], str] | None = None
+    evaluated: bool = False
+    color: str = "C7"
+
+
+def _scored(name: str) -> Callable[[float, int | None], str]:
+    return lambda value, n_modes: f"{name} {value:.4g}"
+
+
+#: key -> how it is shown, in the order titles state them.
+METRICS: dict[str, Metric] = {m.key: m for m in (
+    Metric("w_estimate", "critic's W estimate", legend="critic's W estimate E[D(x)] − E[D(G(z))], training batches",
+           color="C0"),
+    Metric("w_estimate_heldout", legend="critic's W estimate on held-out data", evaluated=True, color="C1"),
+    Metric("w1", "exact W1", legend="exact W1 (optimal assignment of the evaluation samples)",
+           title=_scored("exact W1"), evaluated=True, color="C2"),
+    Metric("modes", title=lambda value, n_modes: f"modes {int(value)}" + (f"/{n_modes}" if n_modes else ""),
+           evaluated=True),
+    Metric("hq_fraction", title=lambda value, n_modes: f"HQ {100 * value:.1f}%", evaluated=True),
+    Metric("fid", "FD in the digit classifier's features", axis="FD", title=_scored("FD (digit-classifier features)"),
+           evaluated=True, color="C2"),
+    Metric("kid", "KID (digit classifier's features)", axis="KID", title=_scored("KID"), evaluated=True, color="C1"),
+    Metric("classifier_score", "classifier score (digit classifier)", axis="classifier score",
+           title=_scored("classifier score"), evaluated=True, color="C0"),
+    Metric("class_spread", title=_scored("class spread"), evaluated=True, color="C5"),
+    Metric("grad_norm", legend="mean ‖∇D(x̂)‖ at the penalty points", color="C3"),
+    Metric("penalty", legend="gradient penalty term", color="C4"),
+)}
+#: The metrics figure's critic-regularity panel (the penalty on a right-hand axis of its own).
+REGULARITY_KEYS = ("grad_norm", "penalty")
+
+
+def metric(key: str) -> Metric:
+    """The `METRICS` entry of `key`, its labels filled in (a key not in the table is shown as itself)."""
+    entry = METRICS.get(key, Metric(key))
+    label = entry.label or key
+    return Metric(key, label, entry.legend or label, entry.axis or label, entry.title, entry.evaluated, entry.color)
+
+
+def is_evaluation(row: dict) -> bool:
+    """Whether a logged row holds an evaluation's scores (a key a title states)."""
+    return any(key in row for key, entry in METRICS.items() if entry.title is not None)
 
 
 # ----------------------------------------------------------------------------------------------- by dataset kind

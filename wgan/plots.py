@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from minigrad import Tensor
-from wgan.metrics import plot_kind
+from wgan.metrics import METRICS, REGULARITY_KEYS, metric, plot_kind
 
 __all__ = ["plot_toy", "plot_image_grid", "plot_metrics", "describe_scores", "critic_grid", "draw_toy",
            "image_grid_pixels", "with_title", "metrics_figure", "toy_pixels"]
@@ -69,23 +69,10 @@ def critic_grid(critic: Callable[[np.ndarray], np.ndarray], bounds: float = 3.0,
 
 def describe_scores(metrics: dict, n_modes: int | None = None) -> str:
     """The evaluation scores of a logged row in words, e.g. "exact W1 0.0123 · modes 8/8 · HQ 97.4%"
-    (`n_modes`: the mixture's number of modes; keys absent from `metrics` are left out; "" when none)."""
-    parts = []
-    if _finite(metrics.get("w1")):
-        parts.append(f"exact W1 {metrics['w1']:.4g}")
-    if _finite(metrics.get("modes")):
-        parts.append(f"modes {int(metrics['modes'])}" + (f"/{n_modes}" if n_modes else ""))
-    if _finite(metrics.get("hq_fraction")):
-        parts.append(f"HQ {100 * metrics['hq_fraction']:.1f}%")
-    for key, label in IMAGE_SCORES:
-        if _finite(metrics.get(key)):
-            parts.append(f"{label} {metrics[key]:.4g}")
-    return " · ".join(parts)
-
-
-#: Image scores a title shows when a row logs them: (key, label).
-IMAGE_SCORES = (("fid", "FD (digit-classifier features)"), ("kid", "KID"), ("classifier_score", "classifier score"),
-                ("class_spread", "class spread"))
+    (`n_modes`: the mixture's number of modes; keys absent from `metrics` are left out; "" when none), as
+    `wgan.metrics.METRICS` states them."""
+    return " · ".join(entry.title(metrics[key], n_modes) for key, entry in METRICS.items()
+                      if entry.title is not None and _finite(metrics.get(key)))
 
 
 def _finite(value) -> bool:
@@ -228,28 +215,6 @@ def _series(rows: Sequence[dict], key: str) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(steps, dtype=np.float64), np.asarray(values)
 
 
-#: Axis and legend labels of logged metrics that need more than their key to be read correctly.
-METRIC_LABELS = {
-    "w_estimate": "critic's W estimate",
-    "w1": "exact W1",
-    "fid": "FD in the digit classifier's features",
-    "classifier_score": "classifier score (digit classifier)",
-    "kid": "KID (digit classifier's features)",
-}
-
-SHORT_NAMES = {"fid": "FD", "kid": "KID", "classifier_score": "classifier score"}
-
-#: Legend labels of the distance panel of `plot_metrics` (which keys it shows, per dataset kind, is
-#: `wgan.metrics.METRICS_BY_KIND`'s). The held-out estimate is the critic's gap on samples it was not trained on.
-DISTANCE_LABELS = {"w_estimate": "critic's W estimate E[D(x)] − E[D(G(z))], training batches",
-                   "w_estimate_heldout": "critic's W estimate on held-out data",
-                   "w1": "exact W1 (optimal assignment of the evaluation samples)"}
-#: The critic-regularity panel: (key, label); the penalty goes on a right-hand axis of its own.
-REGULARITY_KEYS = (("grad_norm", "mean ‖∇D(x̂)‖ at the penalty points"), ("penalty", "gradient penalty term"))
-SERIES_COLORS = {"w_estimate": "C0", "w_estimate_heldout": "C1", "w1": "C2", "fid": "C2", "kid": "C1",
-                 "classifier_score": "C0", "class_spread": "C5", "grad_norm": "C3", "penalty": "C4"}
-
-
 def plot_metrics(rows: Sequence[dict], path: str | os.PathLike, keys: Sequence[str] | None = None,
                  twin_ratio: float = 5.0, title: str | None = None, kind: str | None = None) -> Path:
     """The metrics of a run against ``row["step"]`` (or the row index), over the rows that log each as a
@@ -259,8 +224,8 @@ def plot_metrics(rows: Sequence[dict], path: str | os.PathLike, keys: Sequence[s
     the kind whose keys the rows log most): one panel with its distances on a shared y-axis (the two
     estimates of W and the exact W1 are the same quantity), one panel per score (for images FD, KID and the
     classifier score, with the real data's own value ``<key>_real`` dashed), and a panel with the gradient
-    norm and the penalty (`REGULARITY_KEYS`) when logged. A per-step series of more than 200 points is drawn
-    faint with its moving average on top.
+    norm and the penalty (`wgan.metrics.REGULARITY_KEYS`) when logged. A per-step series of more than 200
+    points is drawn faint with its moving average on top.
     With `keys`: those series in one panel, the second on a twin right axis when the ranges of the first
     two differ by more than `twin_ratio`.
     """
@@ -275,10 +240,9 @@ def metrics_figure(rows: Sequence[dict], twin_ratio: float = 5.0, title: str | N
                    kind: str | None = None):
     """The matplotlib Figure of `plot_metrics`'s default layout (see there)."""
     table = plot_kind(rows, kind)
-    specs = (("distance", tuple((key, DISTANCE_LABELS.get(key, METRIC_LABELS.get(key, key)))
-                                for key in table.distance_keys)),
-             *(("score", ((key, METRIC_LABELS.get(key, key)),)) for key in table.score_keys),
-             ("regularity", REGULARITY_KEYS))
+    specs = (("distance", tuple((key, metric(key).legend) for key in table.distance_keys)),
+             *(("score", ((key, metric(key).label),)) for key in table.score_keys),
+             ("regularity", tuple((key, metric(key).legend) for key in REGULARITY_KEYS)))
     panels = []
     for kind, spec in specs:
         present = [(key, label, _series(rows, key)) for key, label in spec]
@@ -295,13 +259,13 @@ def metrics_figure(rows: Sequence[dict], twin_ratio: float = 5.0, title: str | N
         if kind != "regularity":
             handles = []
             for key, label, (steps, values) in panel:
-                handles += _draw_series(ax, steps, values, label, SERIES_COLORS.get(key, "C7"))
+                handles += _draw_series(ax, steps, values, label, metric(key).color)
                 _, ceiling = _series(rows, key + "_real")
                 if len(ceiling):  # the real data's own value (a ceiling for generated samples)
-                    handles.append(ax.axhline(ceiling[-1], color=SERIES_COLORS.get(key, "C7"), ls="--", lw=1,
+                    handles.append(ax.axhline(ceiling[-1], color=metric(key).color, ls="--", lw=1,
                                               label=f"real data's own: {ceiling[-1]:.4g}"))
             ax.legend(handles=handles, loc="best", fontsize=8)
-            ax.set_ylabel("distance" if kind == "distance" else SHORT_NAMES.get(panel[0][0], panel[0][0]))
+            ax.set_ylabel("distance" if kind == "distance" else metric(panel[0][0]).axis)
         else:
             _draw_twin(ax, panel, always=kind == "regularity", twin_ratio=twin_ratio)
         ax.grid(alpha=0.3)
@@ -336,7 +300,7 @@ def _draw_twin(ax, panel, always: bool, twin_ratio: float) -> None:
         target = ax if i == 0 or not apart else (twin if twin is not None else ax.twinx())
         if target is not ax:
             twin = target
-        color = SERIES_COLORS.get(key, "C7")
+        color = metric(key).color
         handles += _draw_series(target, steps, values, label, color)
         if i == 0 or target is not ax:
             target.set_ylabel(key.replace("_", " "), color=color)
@@ -361,11 +325,11 @@ def _plot_keys(rows: Sequence[dict], path, keys: Sequence[str], twin_ratio: floa
         steps, values = series[key]
         marker = "o" if len(steps) < 30 else None
         handles += target.plot(steps, values, color=colors[i % len(colors)], marker=marker, ms=3,
-                               label=METRIC_LABELS.get(key, key))
+                               label=metric(key).label)
         if twin:
-            target.set_ylabel(METRIC_LABELS.get(key, key), color=colors[i % len(colors)])
+            target.set_ylabel(metric(key).label, color=colors[i % len(colors)])
     if not twin:
-        ax.set_ylabel(", ".join(METRIC_LABELS.get(k, k) for k in names))
+        ax.set_ylabel(", ".join(metric(k).label for k in names))
     ax.set_xlabel("step")
     ax.grid(alpha=0.3)
     ax.legend(handles=handles, loc="best")

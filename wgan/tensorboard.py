@@ -19,12 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
+from wgan.metrics import METRICS
+
 __all__ = ["TensorBoardLogger", "TENSORBOARD_DIR", "EVAL_KEYS"]
 
 TENSORBOARD_DIR = "tensorboard"
-#: Row keys logged under ``eval/``; every other number goes under ``train/``.
-EVAL_KEYS = ("w1", "modes", "hq_fraction", "fid", "kid", "class_spread", "classifier_score",
-             "w_estimate_heldout")
+#: Row keys logged under ``eval/`` (`wgan.metrics.METRICS`' evaluated ones); every other number under ``train/``.
+EVAL_KEYS = tuple(key for key, entry in METRICS.items() if entry.evaluated)
 
 
 def _writer_class():

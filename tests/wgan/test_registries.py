@@ -97,3 +97,18 @@ def test_one_vocabulary_of_dataset_kinds_is_the_metrics_table():
         if not entry.takes_path:
             assert data.make_dataset(spec).kind == entry.kind
     assert data.from_array(np.zeros((4, 2), np.float32)).kind in DATASET_KINDS
+
+
+def test_metrics_and_plot_keys_come_from_one_table(monkeypatch):
+    from pathlib import Path
+
+    from wgan import metrics, plots, tensorboard
+
+    for module in (plots, tensorboard, cli):  # no metric key written anywhere but wgan.metrics
+        source = Path(module.__file__).read_text()
+        assert not any(f'"{key}"' in source for key in ("w1", "fid", "kid", "hq_fraction", "classifier_score"))
+    assert set(tensorboard.EVAL_KEYS) == {key for key, m in metrics.METRICS.items() if m.evaluated}
+    monkeypatch.setitem(metrics.METRICS, "sliced_w", metrics.Metric("sliced_w", title=lambda v, n: f"SW {v:.2f}",
+                                                                    evaluated=True))
+    assert plots.describe_scores({"w1": 0.5, "sliced_w": 0.25}) == "exact W1 0.5 · SW 0.25"
+    assert metrics.is_evaluation({"step": 3, "sliced_w": 0.25})

@@ -11,8 +11,9 @@ import numpy as np
 
 _cupy: Any = None
 _CUDA_HELP = (
-    "CUDA needs CuPy and an NVIDIA GPU: install the extra with "
-    "`pip install -e '.[cuda]'` (cupy-cuda12x; use cupy-cuda13x for CUDA 13)."
+    "CUDA needs CuPy and an NVIDIA GPU: install the extra for your driver's CUDA version (the 'CUDA Version' "
+    "nvidia-smi prints): `pip install -e '.[cuda13]'` for 13.x (cupy-cuda13x; '.[cuda]' is the same), "
+    "`pip install -e '.[cuda12]'` for 12.x (cupy-cuda12x)."
 )
 
 

@@ -28,6 +28,12 @@ Kernels that an elementwise body cannot express (Philox's rounds, a whole draw p
 array-module calls (the code the kernel replaced). The CPU runs the twin on NumPy; the CuPy
 stand-in runs the twin in the kernel's place and counts it as one launch (it finds the twin by the
 kernel's name, `twin_of`); the tests compare the C code with the twin by compiling it as plain C.
+
+Every kernel registers itself when it is made (`registry`): each `Kernel`, `Reduction` and `RawModule`,
+and each `ReductionFamily`, the reductions built lazily per runtime literal (a mean's 1/count, a
+penalty's eps), with representative literals. scripts/compile_cuda_kernels.py compiles everything in
+the registry with the CUDA compilers, in the argument forms the tests use
+(`minigrad.testing.kernel_forms`), so a new kernel is compiled without editing the script.
 """
 from __future__ import annotations
 
@@ -42,6 +48,22 @@ from minigrad.backend import array_module
 #: threads per block of every RawKernel launch
 THREADS_PER_BLOCK = 256
 _TWINS: dict[str, Callable[..., None]] = {}
+_REGISTRY: dict[str, Kernel | Reduction | ReductionFamily | RawModule] = {}
+
+
+def _register(kernel: Kernel | Reduction | ReductionFamily | RawModule) -> None:
+    if kernel.name in _REGISTRY:
+        raise ValueError(f"{type(kernel).__name__}: a kernel named {kernel.name!r} already exists")
+    _REGISTRY[kernel.name] = kernel
+
+
+def registry() -> dict[str, Kernel | Reduction | ReductionFamily | RawModule]:
+    """Every kernel minigrad can hand CuPy, by name (importing the modules that define them first)."""
+    # the ops and Philox make their kernels when imported
+    import minigrad.ops
+    import minigrad.philox  # noqa: F401
+
+    return dict(_REGISTRY)
 
 
 def _array_module_of(args) -> Any:
@@ -55,6 +77,7 @@ class Kernel:
     def __init__(self, name: str, in_params: str, out_params: str, operation: str):
         self.name, self.in_params, self.out_params, self.operation = name, in_params, out_params, operation
         self._built: dict[int, Any] = {}
+        _register(self)
 
     def __call__(self, *args):
         xp = _array_module_of(args)
@@ -67,13 +90,17 @@ class Kernel:
 
 class Reduction:
     """A named ``ReductionKernel(in_params, out_params, map_expr, reduce_expr, post_map_expr, identity)``,
-    compiled per array module on first call; called with the reduction's ``axis``."""
+    compiled per array module on first call; called with the reduction's ``axis``.
+
+    Registered under its name, unless a `ReductionFamily` made it (the family is registered)."""
 
     def __init__(self, name: str, in_params: str, out_params: str, map_expr: str, reduce_expr: str,
-                 post_map_expr: str, identity: str):
+                 post_map_expr: str, identity: str, *, in_family: bool = False):
         self.name = name
         self.spec = (in_params, out_params, map_expr, reduce_expr, post_map_expr, identity)
         self._built: dict[int, Any] = {}
+        if not in_family:
+            _register(self)
 
     def __call__(self, *args, axis=None, keepdims: bool = False):
         xp = _array_module_of(args)
@@ -83,12 +110,32 @@ class Reduction:
         return kernel(*args, axis=axis, keepdims=keepdims)
 
 
-class RawModule:
-    """CUDA C `source` defining ``extern "C" __global__`` kernels, compiled once per array module on first use."""
+class ReductionFamily:
+    """Reductions named `name` whose C code holds runtime literals: ``family(*literals)`` is the `Reduction`
+    ``make(*literals)`` returns, built once per literals. `examples` are representative literals, what
+    the compile script builds (the literals only change C constants, never the code's shape)."""
 
-    def __init__(self, source: str):
-        self.source = source
+    def __init__(self, name: str, make: Callable[..., Reduction], examples: tuple[tuple, ...]):
+        self.name, self.make, self.examples = name, make, examples
+        self._members: dict[tuple, Reduction] = {}
+        _register(self)
+
+    def __call__(self, *literals) -> Reduction:
+        member = self._members.get(literals)
+        if member is None:
+            member = self._members[literals] = self.make(*literals)
+        return member
+
+
+class RawModule:
+    """CUDA C `source` defining ``extern "C" __global__`` kernels, compiled once per array module on first use;
+    registered as `name`."""
+
+    def __init__(self, name: str, source: str):
+        self.name, self.source = name, source
+        self.functions: list[str] = []  # the names of its RawKernels
         self._built: dict[int, Any] = {}
+        _register(self)
 
     def function(self, xp, name: str):
         module = self._built.get(id(xp))
@@ -110,6 +157,7 @@ class RawKernel:
             raise ValueError(f"RawKernel: a kernel named {name!r} already exists")
         self.module, self.name, self.twin = module, name, twin
         _TWINS[name] = twin
+        module.functions.append(name)
 
     def __call__(self, n: int, *args) -> None:
         xp = _array_module_of(args)
@@ -131,34 +179,36 @@ def twin_of(name: str) -> Callable[..., None]:
 RELU_WITH_MASK = Kernel("minigrad_relu_mask", "T z, T b", "T y, bool mask",
                         "T s = z + b; mask = s > 0; y = mask ? s : (T)0")
 
-_SAMPLE_NORMS: dict[float, Reduction] = {}
-_SCALED_SUMS: dict[float, Reduction] = {}
-
-
 def _literal(value: float) -> str:
     """`value` as a C literal of T, rounded from the double as NumPy rounds a Python float beside an array of T."""
-    return f"(T)({float(value)!r})"
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"a CUDA kernel's literal must be finite, got {value!r}")
+    return f"(T)({value!r})"
+
+
+#: Σ x · scale: a mean's 1/count (1/3 has all of a double's digits, 2^-20 an exponent), a plain sum
+SCALED_SUM = ReductionFamily(
+    "minigrad_scaled_sum",
+    lambda scale: Reduction("minigrad_scaled_sum", "T x", "T y", "x", "a + b", f"y = a * {_literal(scale)}", "0",
+                            in_family=True),
+    examples=((1 / 3,), (1.0,), (2.0 ** -20,)))
 
 
 def scaled_sum(x, scale: float, axis, keepdims: bool):
     """(Σ x over `axis`) · scale, the product rounded after the sum as ``x.sum(axis) * scale`` (one launch)."""
-    kernel = _SCALED_SUMS.get(scale)
-    if kernel is None:
-        kernel = _SCALED_SUMS[scale] = Reduction("minigrad_scaled_sum", "T x", "T y", "x", "a + b",
-                                                 f"y = a * {_literal(scale)}", "0")
-    return kernel(x, axis=axis, keepdims=keepdims)
+    return SCALED_SUM(scale)(x, axis=axis, keepdims=keepdims)
 
 
 CONVEX_COMBINATION = Kernel("minigrad_convex_combination", "T t, T a, T b", "T y", "y = t * a + (1 - t) * b")
 
 
-def _sample_norms_kernel(eps: float) -> Reduction:
-    """sqrt(Σ g² + eps) with eps written into the C code as a literal of T (as x + eps rounds a Python eps)."""
-    kernel = _SAMPLE_NORMS.get(eps)
-    if kernel is None:
-        kernel = _SAMPLE_NORMS[eps] = Reduction("minigrad_sample_norms", "T g", "T n", "g * g", "a + b",
-                                                f"n = sqrt(a + {_literal(eps)})", "0")
-    return kernel
+#: sqrt(Σ g² + eps) with eps written into the C code as a literal of T (as x + eps rounds a Python eps)
+SAMPLE_NORMS = ReductionFamily(
+    "minigrad_sample_norms",
+    lambda eps: Reduction("minigrad_sample_norms", "T g", "T n", "g * g", "a + b", f"n = sqrt(a + {_literal(eps)})",
+                          "0", in_family=True),
+    examples=((1e-12,), (0.0,), (1e-6,)))
 
 
 #: p = (n - 1)², or with one_sided max(n - 1, 0)²; and the derivative s = 2 (n - 1), or 2 max(n - 1, 0)
@@ -170,7 +220,20 @@ NORM_PENALTY_GRADIENT = {
     False: Kernel("minigrad_norm_penalty_gradient", "T n, T gy, T scale", "T gn", "gn = gy * scale * ((n - 1) * 2)"),
     True: Kernel("minigrad_norm_penalty_gradient_one_sided", "T n, T gy, T scale", "T gn",
                  "T e = n - 1; gn = e > 0 ? gy * scale * (e * 2) : (T)0")}
-_NORM_PENALTY_SUMS: dict[tuple[bool, float], Reduction] = {}
+
+
+def _norm_penalty_sum_kernel(one_sided: bool, scale: float) -> Reduction:
+    square = "(n - 1 > 0 ? (n - 1) * (n - 1) : (T)0)" if one_sided else "(n - 1) * (n - 1)"
+    return Reduction("minigrad_norm_penalty_sum" + ("_one_sided" if one_sided else ""), "T n", "T p", square,
+                     "a + b", f"p = a * {_literal(scale)}", "0", in_family=True)
+
+
+#: Σ (n - 1)² (or max(n - 1, 0)²) · scale: a mean's 1/B or a sum's 1, both sides (two kernel names)
+NORM_PENALTY_SUM = {one_sided: ReductionFamily("minigrad_norm_penalty_sum" + ("_one_sided" if one_sided else ""),
+                                               lambda scale, one_sided=one_sided: _norm_penalty_sum_kernel(
+                                                   one_sided, scale),
+                                               examples=((1 / 3,), (1.0,)))
+                    for one_sided in (False, True)}
 NORM_PENALTY_SLOPE = {False: Kernel("minigrad_norm_penalty_slope", "T n", "T s", "s = (n - 1) * 2"),
                       True: Kernel("minigrad_norm_penalty_slope_one_sided", "T n", "T s",
                                    "T e = n - 1; s = e > 0 ? e * 2 : (T)0")}
@@ -209,7 +272,7 @@ def relu_with_mask(z, bias=None):
 
 def sample_norms(g, eps: float):
     """sqrt(Σ g² + eps) over every axis of g but the first: (B, ...) -> (B,) (one launch)."""
-    return _sample_norms_kernel(eps)(g, axis=tuple(range(1, g.ndim)))
+    return SAMPLE_NORMS(eps)(g, axis=tuple(range(1, g.ndim)))
 
 
 def convex_combination(t, a, b):
@@ -224,13 +287,7 @@ def norm_penalty(n, one_sided: bool):
 
 def norm_penalty_sum(n, one_sided: bool, scale: float):
     """Σ (n - 1)² (or max(n - 1, 0)²) over n's one axis, times `scale`, as a 0-d array (one launch)."""
-    kernel = _NORM_PENALTY_SUMS.get((one_sided, scale))
-    if kernel is None:
-        square = "(n - 1 > 0 ? (n - 1) * (n - 1) : (T)0)" if one_sided else "(n - 1) * (n - 1)"
-        kernel = _NORM_PENALTY_SUMS[one_sided, scale] = Reduction(
-            "minigrad_norm_penalty_sum" + ("_one_sided" if one_sided else ""), "T n", "T p", square, "a + b",
-            f"p = a * {_literal(scale)}", "0")
-    return kernel(n, axis=None)
+    return NORM_PENALTY_SUM[one_sided](scale)(n, axis=None)
 
 
 def norm_gradient(g, gy, n):

@@ -272,7 +272,7 @@ def _global_code() -> str:
     return "\n".join(out)
 
 
-_MODULE = kernels.RawModule(DEVICE_CODE + _global_code())
+_MODULE = kernels.RawModule("minigrad_philox", DEVICE_CODE + _global_code())
 _DRAW_KERNELS = {
     (kind, np.dtype(dtype)): kernels.RawKernel(_MODULE, f"minigrad_philox_{kind}_{dtype}",
                                                _draw_twin(_uniforms if kind == "uniform" else _normals,

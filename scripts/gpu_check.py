@@ -4,11 +4,14 @@ Parts, in order (each writes ``OUTDIR/<part>.json``; a part that fails or runs o
 recorded as such and the next one starts, so a partial run still reports):
 
 1. ``env``         versions, GPU model, whether CuPy sees the GPU
-2. ``tests``       the CUDA-marked tests (``pytest -m cuda``) with the small ``gpu`` hypothesis profile
-3. ``optimizers``  a captured step (``minigrad.cuda.graphed``) against eager steps, for every optimizer
-4. ``workloads``   workloads A, B, C: minigrad eager and captured, PyTorch eager and CUDA graph (ms/iter)
-5. ``launches``    kernel launches per iteration of A: minigrad's captured graph nodes, PyTorch eager kernels
-6. ``sweep``       the CPU-vs-CUDA sweep (benchmarks/bench_sweep.py --quick) with its PNG
+2. ``compile``     every kernel of minigrad.kernels compiled for the device's own arch, unpatched, and loaded
+                   (scripts/compile_cuda_kernels.py --device): a compile error shows in seconds, not after
+                   CuPy's first-use compilation in the tests, and CuPy's kernel cache is warm for the parts after
+3. ``tests``       the CUDA-marked tests (``pytest -m cuda``) with the small ``gpu`` hypothesis profile
+4. ``optimizers``  a captured step (``minigrad.cuda.graphed``) against eager steps, for every optimizer
+5. ``workloads``   workloads A, B, C: minigrad eager and captured, PyTorch eager and CUDA graph (ms/iter)
+6. ``launches``    kernel launches per iteration of A: minigrad's captured graph nodes, PyTorch eager kernels
+7. ``sweep``       the CPU-vs-CUDA sweep (benchmarks/bench_sweep.py --quick) with its PNG
 
 ``--dry-run`` runs every part against the CuPy stand-in (minigrad/testing/cupy_standin.py) on the CPU, with
 tiny sizes: it checks the script itself, not a GPU. ``results.json`` gathers every part's result.
@@ -27,8 +30,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 #: part -> seconds allowed (the sum stays under 8 minutes with the orchestration around it)
-LIMITS = {"env": 30, "tests": 170, "optimizers": 40, "workloads": 150, "launches": 30, "sweep": 50}
-DRY_LIMITS = {"env": 30, "tests": 120, "optimizers": 60, "workloads": 300, "launches": 420, "sweep": 60}
+LIMITS = {"env": 30, "compile": 60, "tests": 140, "optimizers": 40, "workloads": 130, "launches": 30, "sweep": 50}
+DRY_LIMITS = {"env": 30, "compile": 60, "tests": 120, "optimizers": 60, "workloads": 300, "launches": 420,
+              "sweep": 60}
 
 
 def use_standin() -> None:
@@ -95,6 +99,16 @@ def part_env(args) -> dict:
     torch = try_torch()
     info["torch"] = torch.__version__ if torch is not None else None
     return info
+
+
+def part_compile(args) -> dict:
+    """scripts/compile_cuda_kernels.py --device (its own process: it compiles in parallel); --list on a dry run."""
+    script = str(ROOT / "scripts" / "compile_cuda_kernels.py")
+    cmd = [sys.executable, script, "--list"] if args.dry_run else \
+        [sys.executable, script, "--device", "--jobs", str(min(os.cpu_count() or 1, 16))]
+    proc = subprocess.run(cmd, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, text=True)
+    (args.out / "compile.log").write_text(proc.stdout + proc.stderr)
+    return {"rc": proc.returncode, "summary": (proc.stdout.strip().splitlines() or [""])[-1]}
 
 
 def part_tests(args) -> dict:
@@ -334,8 +348,8 @@ def part_sweep(args) -> dict:
     return {"rc": proc.returncode, "png": (args.out / "sweep.png").exists()}
 
 
-PARTS = {"env": part_env, "tests": part_tests, "optimizers": part_optimizers, "workloads": part_workloads,
-         "launches": part_launches, "sweep": part_sweep}
+PARTS = {"env": part_env, "compile": part_compile, "tests": part_tests, "optimizers": part_optimizers,
+         "workloads": part_workloads, "launches": part_launches, "sweep": part_sweep}
 
 
 # ----------------------------------------------------------------------------- orchestration

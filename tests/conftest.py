@@ -9,7 +9,7 @@ from threadpoolctl import threadpool_limits
 
 import minigrad
 from minigrad import backend
-from minigrad.testing import cupy_standin
+from minigrad.testing import cupy_standin, kernel_forms
 
 # The tests multiply tiny matrices: one BLAS thread is faster for them and immune to the stalls
 # OpenBLAS's spinning threads suffer when other processes share the cores.
@@ -25,6 +25,8 @@ settings.register_profile("gpu", max_examples=5, deadline=None, derandomize=True
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.cuda)]
+#: checks against real CuPy, run by .ci/run in the CuPy environment (scripts/cuda_venv.sh), never in this run
+collect_ignore = ["cuda_conformance"]
 
 
 def pytest_addoption(parser):
@@ -35,14 +37,29 @@ def pytest_addoption(parser):
     parser.addoption("--exercises", choices=["mine", "solutions"], default="mine",
                      help="what the exercise tests (pytest -m exercise) check: mine = docs/exercises/*.py, the files a "
                           "student edits; solutions = the reference solutions in docs/exercises/solutions/")
+    parser.addoption("--kernel-forms", choices=["check", "record", "off"], default="check",
+                     help="the argument forms of minigrad's CUDA kernels in CUDA-marked tests on the stand-in: check = "
+                          "fail a test that uses a form missing from minigrad/testing/cuda_kernel_forms.json (the "
+                          "forms scripts/compile_cuda_kernels.py compiles); record = rewrite that list from the "
+                          "forms this run uses (run it over every CUDA-marked test: pytest -m cuda); off = neither")
 
 
 def pytest_configure(config):
     choice = config.getoption("--cuda-backend")
     if choice == "standin" or (choice == "auto" and not minigrad.cuda_is_available()):
         config._cuda_standin_uninstall = cupy_standin.install()
+        if config.getoption("--kernel-forms") != "off":
+            config._kernel_form_log = kernel_forms.FormLog(record=config.getoption("--kernel-forms") == "record")
     elif choice == "off":
         config._cuda_off = True
+
+
+def pytest_sessionfinish(session):
+    log = getattr(session.config, "_kernel_form_log", None)
+    if log is not None and log.record:
+        log.save()
+        n = sum(len(forms) for forms in log.seen.values())
+        print(f"\nkernel forms: {n} forms of {len(log.seen)} kernels written to {log.path}")
 
 
 def pytest_unconfigure(config):
@@ -70,6 +87,20 @@ def pytest_collection_modifyitems(config, items):
 def device(request):
     """Run a test on the CPU, and again on CUDA when a GPU is present."""
     return request.param
+
+
+@pytest.fixture(autouse=True)
+def _kernel_forms(request):
+    """In CUDA-marked tests on the stand-in: record or check the argument forms of minigrad's kernels."""
+    log = getattr(request.config, "_kernel_form_log", None)
+    if log is None or request.node.get_closest_marker("cuda") is None:
+        yield
+        return
+    previous = cupy_standin.observe_kernel_forms(log)
+    try:
+        yield
+    finally:
+        cupy_standin.observe_kernel_forms(previous)
 
 
 @pytest.fixture(autouse=True)

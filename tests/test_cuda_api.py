@@ -34,7 +34,8 @@ def test_graphed_on_cpu_says_capture_needs_cuda():
 def test_graphed_without_a_gpu_says_what_to_install(no_cuda):
     with pytest.raises(RuntimeError, match="needs a CUDA GPU with CuPy") as info:
         minigrad.cuda.graphed(step_noop)
-    assert "pip install" in str(info.value) and "cupy-cuda12x" in str(info.value)
+    assert "pip install" in str(info.value) and "nvidia-smi" in str(info.value)
+    assert ".[cuda13]" in str(info.value) and ".[cuda12]" in str(info.value)
 
 
 def test_graphed_checks_its_arguments():

@@ -128,3 +128,17 @@ def test_mean_is_one_reduction_kernel_with_the_unfused_gradients(standin, axis, 
         results.append((y.numpy(), g.numpy(), xt.grad.numpy()))
     for a, b in zip(*results):
         np.testing.assert_array_equal(b, a)  # the stand-in sums as NumPy does: bit for bit
+
+
+@pytest.mark.parametrize("one_sided", [False, True])
+def test_norm_penalty_slope_kernel_matches_the_unfused_derivative(standin, one_sided):
+    """2 (n - 1), or 2 max(n - 1, 0): the penalty's derivative, one kernel (a third derivative reaches it)."""
+    from minigrad.ops.penalty import NormPenaltySlope
+
+    n = np.array([0.25, 1.0, 1.5, 3.0], np.float32)
+    want = NormPenaltySlope(one_sided)(minigrad.tensor(n)).numpy()
+    with standin.record() as rec:
+        got = NormPenaltySlope(one_sided)(minigrad.tensor(n, device="cuda"))
+    name = "kernel:minigrad_norm_penalty_slope" + ("_one_sided" if one_sided else "")
+    assert rec.launches[name] == 1
+    np.testing.assert_array_equal(got.numpy(), want)

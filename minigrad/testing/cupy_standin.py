@@ -90,6 +90,15 @@ class Record:
 _records: list[Record] = []
 _capture: _Capture | None = None
 _fusing = 0
+_form_log: Any = None  # a minigrad.testing.kernel_forms.FormLog, while kernel forms are observed
+
+
+def observe_kernel_forms(log: Any) -> Any:
+    """Report every ElementwiseKernel and ReductionKernel call to `log` (a `kernel_forms.FormLog`; None: stop),
+    which records its argument form or checks it against the committed list; returns the previous log."""
+    global _form_log
+    previous, _form_log = _form_log, log
+    return previous
 
 
 def _frame_text(frame) -> str:
@@ -719,6 +728,7 @@ class ElementwiseKernel:
 
     def __init__(self, in_params: str, out_params: str, operation: str, name: str = "kernel", **kwargs):
         self.in_params, self.out_params, self.name = _params(in_params), _params(out_params), name
+        self._specs = (in_params, out_params)
         statements = [s for s in operation.split(";") if s.strip()]
         self._program = []
         for statement in statements:
@@ -737,6 +747,8 @@ class ElementwiseKernel:
         for value in inputs + outputs:
             if isinstance(value, np.ndarray):
                 raise _refuse_host_array(self.name)
+        if _form_log is not None:
+            _form_log.elementwise(self.name, *self._specs, inputs, outputs)
         typevars = {}
         for (ctype, _, _), value in zip(self.in_params, inputs):
             if len(ctype) == 1 and ctype.isupper() and isinstance(value, ndarray):
@@ -777,6 +789,7 @@ class ReductionKernel:
     def __init__(self, in_params: str, out_params: str, map_expr: str, reduce_expr: str, post_map_expr: str,
                  identity: str | None, name: str = "reduce_kernel", reduce_type=None, **kwargs):
         self.in_params, self.out_params, self.name = _params(in_params), _params(out_params), name
+        self._specs = (in_params, out_params)
         if reduce_expr.replace(" ", "") != "a+b" or (identity or "0").strip() != "0":
             raise ValueError(f"ReductionKernel stand-in ({name}): only sums (reduce 'a + b', identity '0') are "
                              f"emulated, got {reduce_expr!r} with identity {identity!r}")
@@ -789,6 +802,8 @@ class ReductionKernel:
         for value in args:
             if isinstance(value, np.ndarray):
                 raise _refuse_host_array(self.name)
+        if _form_log is not None:
+            _form_log.reduction(self.name, *self._specs, args, axis, keepdims)
         dtypes = {}
         for (ctype, _, _), value in zip(self.in_params, args):
             if len(ctype) == 1 and ctype.isupper() and isinstance(value, ndarray):
@@ -1013,8 +1028,8 @@ class _Device:
     __hash__ = object.__hash__
 
 
-class CUDARuntimeError(RuntimeError):
-    pass
+class _CUDARuntimeError(RuntimeError):
+    """cupy.cuda.runtime.CUDARuntimeError (only there: CuPy has no top-level name for it)."""
 
 
 def _get_current_stream():
@@ -1026,7 +1041,7 @@ cuda = types.SimpleNamespace(
     get_current_stream=_get_current_stream,
     using_allocator=lambda allocator=None: contextlib.nullcontext(),
     get_elapsed_time=lambda start, end: 0.0,
-    runtime=types.SimpleNamespace(getDeviceCount=lambda: 1, CUDARuntimeError=CUDARuntimeError,
+    runtime=types.SimpleNamespace(getDeviceCount=lambda: 1, CUDARuntimeError=_CUDARuntimeError,
                                   deviceSynchronize=lambda: _sync("synchronize"),
                                   getDeviceProperties=lambda i: {"name": b"CuPy stand-in (NumPy)"}),
 )

@@ -19,8 +19,9 @@ code paths, ``RawModule``), compiled through CuPy's own compile path (``compile_
 ``cupy.cuda.compiler``) by NVRTC from the ``nvidia-cuda-nvrtc`` wheel, for ``--arch`` (sm_90 by
 default). Without a GPU CuPy cannot ask the device for its arch nor load a module, so the script
 patches exactly those (see `patch_cupy`); with ``--device`` (on a GPU) nothing is patched, the arch
-is the device's, and each compiled module is loaded by the driver. ``--nvcc`` also compiles each
-RawModule with nvcc (``-Werror all-warnings``). Compiles run in ``--jobs`` processes; the kernel
+is the device's, and each compiled module is loaded by the driver. A RawModule (minigrad's own C)
+fails on an NVRTC warning too, and must define each of its RawKernels; ``--nvcc`` also compiles it with
+nvcc (``-Werror all-warnings``). Compiles run in ``--jobs`` processes; the kernel
 cache is kept in memory, so every kernel is compiled afresh.
 
 Exit status: 0 when everything compiled; 1 on any compile error, printed with the kernel's name, its
@@ -358,6 +359,8 @@ def compile_unit(unit: Unit, patched: bool, nvcc_arch: str | None) -> dict:
             if patched:
                 raw._get_raw_module.__wrapped__(module.code, module.file_path, module.options, module.backend, False,
                                                 module.enable_cooperative_groups, False, None, log)
+                if log.getvalue().strip():  # minigrad's own C: a warning fails as an error would
+                    raise RuntimeError(f"NVRTC warned:\n{log.getvalue().strip()}")
                 cubin = _State.cubins[-1]
                 missing = [f for f in unit.spec["functions"] if f.encode() not in cubin]
                 if missing:

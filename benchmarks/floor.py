@@ -55,6 +55,17 @@ WORKLOADS = {
 N_CRITIC = 5
 
 
+def networks(workload: str, hidden: tuple[int, ...] | None = None, batch: int | None = None) -> tuple:
+    """(generator, critic, batch, penalty) of workload "A", "B" or "C"; A and B's MLPs with the ``hidden``
+    widths (default 512, 512, 512) and any workload at another ``batch`` if given."""
+    g, d, b, penalty = WORKLOADS[workload]
+    if hidden is not None:
+        if workload == "C":
+            raise ValueError("floor: workload C's networks are fixed (DCGAN 32x32); hidden widths are for A and B")
+        g, d = mlp((2, *hidden, 2)), mlp((2, *hidden, 1))
+    return g, d, batch or b, penalty
+
+
 def _forward(net, b):
     return [(b * layer.rows, layer.fan_in, layer.fan_out) for layer in net]
 
@@ -72,9 +83,10 @@ def _double_backward(net, b):
     return _weight_grads(net, b) + [(b * layer.rows, layer.fan_in, layer.fan_out) for layer in net[:-1]]
 
 
-def iteration_gemms(workload: str) -> list[tuple[int, int, int]]:
+def iteration_gemms(workload: str, hidden: tuple[int, ...] | None = None,
+                    batch: int | None = None) -> list[tuple[int, int, int]]:
     """Every (m, k, n) GEMM of one iteration (N_CRITIC critic steps + 1 generator step)."""
-    g, d, b, penalty = WORKLOADS[workload]
+    g, d, b, penalty = networks(workload, hidden, batch)
     critic = _forward(g, b) + _forward(d, 2 * b) + _weight_grads(d, 2 * b) + _input_grads(d, 2 * b, skip_first=True)
     if penalty:
         critic += _forward(d, b) + _input_grads(d, b) + _double_backward(d, b)
@@ -83,16 +95,16 @@ def iteration_gemms(workload: str) -> list[tuple[int, int, int]]:
     return critic * N_CRITIC + generator
 
 
-def gflop(workload: str) -> float:
-    return sum(2.0 * m * k * n for m, k, n in iteration_gemms(workload)) / 1e9
+def gflop(workload: str, hidden: tuple[int, ...] | None = None, batch: int | None = None) -> float:
+    return sum(2.0 * m * k * n for m, k, n in iteration_gemms(workload, hidden, batch)) / 1e9
 
 
 class GemmFloor:
     """Runs the workload's GEMMs in plain NumPy on preallocated float32 operands (`np.matmul(out=)`)."""
 
-    def __init__(self, workload: str, seed: int = 0):
+    def __init__(self, workload: str, seed: int = 0, hidden: tuple[int, ...] | None = None, batch: int | None = None):
         rng = np.random.default_rng(seed)
-        self.gemms = iteration_gemms(workload)
+        self.gemms = iteration_gemms(workload, hidden, batch)
         self.operands = {}
         for m, k, n in set(self.gemms):
             self.operands[(m, k, n)] = (rng.standard_normal((m, k), dtype=np.float32),

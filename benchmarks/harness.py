@@ -395,14 +395,15 @@ def format_line(title: str, row: dict, labels: Sequence[str], reference: str | N
 
 def start_processes(specs: Sequence[Spec], threads: int, cpus: Sequence[int] | None = None,
                     skipped: dict[str, str] | None = None) -> dict[str, ContenderProcess]:
-    """Start every spec's process at ``threads`` threads on the same CPU set. Those whose engine is not
-    installed, or that fail while being built (traceback on stderr), are left out, the reason put in
-    ``skipped`` and printed."""
+    """Start every spec's process at ``threads`` threads on the same CPU set (all at once: building and
+    warming up is not timed). Those whose engine is not installed, or that fail while being built (traceback
+    on stderr), are left out, the reason put in ``skipped`` and printed."""
     pinned = pinned_cpus(threads, cpus)
+    launched = [(spec, ContenderProcess(spec, threads, pinned)) for spec in specs]  # built side by side: not timed
     started = {}
-    for spec in specs:
+    for spec, process in launched:
         try:
-            process = ContenderProcess(spec, threads, pinned).start()
+            process.start()
         except RuntimeError as exc:  # a contender that cannot start is reported, loudly, and left out
             print(f"   {spec.label}: FAILED: {exc}", flush=True)
             if skipped is not None:

@@ -209,10 +209,11 @@ def targets_table(work: list[dict], core: list[dict], memory: list[dict]) -> str
 
     def ratio_target(title, issue, workload, a, b, limit1, limit2, key="workload", rows=work):
         got = [_ratio(find(rows, key, workload, t), a, b) for t in (1, 2)]
-        names = {"minigrad": "minigrad's step", "trainer": "Trainer (defaults)", "torch": "torch eager",
-                 "jax": "JAX jit", "floor": "NumPy GEMM floor"}
-        lines.append(f"| {title} | {issue} | {workload if key == 'workload' else ''} {names.get(a, a)} / "
-                     f"{names.get(b, b)} | {_x(got[0])} | {_x(got[1])} | {verdict(got, [limit1, limit2])} |")
+        names = {"minigrad": "minigrad's step" if key == "workload" else "minigrad", "trainer": "Trainer (defaults)",
+                 "torch": "torch eager", "jax": "JAX jit", "floor": "NumPy GEMM floor"}
+        where = f"{workload} " if key == "workload" else "bench_core: "
+        lines.append(f"| {title} | {issue} | {where}{names.get(a, a)} / {names.get(b, b)} | {_x(got[0])} "
+                     f"| {_x(got[1])} | {verdict(got, [limit1, limit2])} |")
 
     for a in ("minigrad", "trainer"):
         ratio_target("A ≤ 0.9x", "11, 22", "A", a, "torch", 0.9, 0.9)

@@ -230,27 +230,24 @@ def test_an_absent_torch_or_jax_contender_is_skipped_with_its_reason(harness, wo
     assert list(rows[0]["pids"]) == ["minigrad"]
 
 
-def agreement_after_one_iteration(harness, tmp_path, workload: str, engine: str) -> float:
-    """minigrad and ``engine`` in their own processes, from the same state and data, one iteration each."""
+@pytest.mark.parametrize("workload,engines", [
+    ("A-1x8", ("torch", "jax")),  # the penalty with Adam
+    ("B-1x8", ("torch",)),  # RMSprop with clipping
+    pytest.param("B-1x8", ("jax",), marks=pytest.mark.slow),  # XLA compiles for seconds
+])
+def test_torch_and_jax_agree_with_minigrad_after_one_iteration(harness, workloads, tmp_path, workload, engines):
+    """minigrad and each peer in its own process, from the same state and data, one iteration each."""
+    engines = [engine for engine in engines if {"torch": HAS_TORCH, "jax": HAS_JAX}[engine]]
+    if not engines:
+        pytest.skip("torch and jax are optional benchmark peers")
     specs = [harness.Spec(label, "bench_workloads:contender", dict(engine=label, workload=workload, batch=8),
-                          warmup=0, snapshot=tmp_path / f"{label}.npz") for label in ("minigrad", engine)]
+                          warmup=0, snapshot=tmp_path / f"{label}.npz") for label in ("minigrad", *engines)]
     rows = harness.run_turns(specs, {workload: workload}, threads=1, turns=1, gap=0.0)
     assert rows[0]["skipped"] == {}
     with np.load(tmp_path / "minigrad.npz") as params:
         assert set(params.files) == {f"{net}.{i}.{kind}" for net in "GD" for i in (0, 2) for kind in ("weight", "bias")}
-    return harness.agreement(tmp_path / "minigrad.npz", tmp_path / f"{engine}.npz")
-
-
-@pytest.mark.skipif(not HAS_TORCH, reason="torch is an optional benchmark peer")
-@pytest.mark.parametrize("workload", ["A-1x8", "B-1x8"])  # the penalty with Adam; RMSprop with clipping
-def test_torch_agrees_with_minigrad_after_one_iteration(harness, workloads, tmp_path, workload):
-    assert agreement_after_one_iteration(harness, tmp_path, workload, "torch") < 1e-4
-
-
-@pytest.mark.skipif(not HAS_JAX, reason="jax is an optional benchmark peer")
-@pytest.mark.parametrize("workload", ["A-1x8", pytest.param("B-1x8", marks=pytest.mark.slow)])  # XLA compiles ~5 s
-def test_jax_agrees_with_minigrad_after_one_iteration(harness, workloads, tmp_path, workload):
-    assert agreement_after_one_iteration(harness, tmp_path, workload, "jax") < 1e-4
+    for engine in engines:
+        assert harness.agreement(tmp_path / "minigrad.npz", tmp_path / f"{engine}.npz") < 1e-4, engine
 
 
 # ----------------------------------------------------------------------------- the driver's tables

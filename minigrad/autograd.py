@@ -18,7 +18,7 @@ from typing import Any, Literal, TypeVar, overload
 from collections.abc import Callable, Sequence
 
 from minigrad import gradients
-from minigrad.backend import array_module, device_of
+from minigrad.backend import device_of
 from minigrad.tensor import Tensor, TensorLike, is_floating
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -108,24 +108,21 @@ class Function:
             outputs = self.forward(*arrays)
             record = record and GradMode.enabled
         make = Tensor._make
-        if type(outputs) is not tuple:
-            out = make(outputs, record)
-            if record:
-                self.inputs = inputs
-                self.generation = generation
-                out.creator = self
-                out.generation = generation + 1
-                self.outputs = (weakref.ref(out),)
-            return out
-        outs = tuple([make(y, record) for y in outputs])
-        if record:
-            self.inputs = inputs
-            self.generation = generation
-            for y in outs:
-                y.creator = self
-                y.generation = generation + 1
-            self.outputs = tuple([weakref.ref(y) for y in outs])
-        return outs
+        result: Tensor | tuple[Tensor, ...]
+        if not record:
+            return tuple([make(y) for y in outputs]) if type(outputs) is tuple else make(outputs)
+        # Record: the outputs are made with this Function as their creator, one generation deeper; the
+        # Function holds its inputs strongly and its outputs weakly (see the module docstring).
+        child = generation + 1
+        if type(outputs) is tuple:
+            result = tuple([make(y, True, self, child) for y in outputs])
+            self.outputs = tuple([weakref.ref(y) for y in result])
+        else:
+            result = make(outputs, True, self, child)
+            self.outputs = (weakref.ref(result),)
+        self.inputs = inputs
+        self.generation = generation
+        return result
 
     @property
     def name(self) -> str:
@@ -203,37 +200,22 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor], targets:
     With `targets` (a dict id -> Tensor) only the paths that reach a target are walked,
     and the result maps each reached target to its gradient. With targets None every
     tensor that requires grad is reached and the result maps each leaf to its gradient.
-    Both maps are {id(tensor): (tensor, gradient)}. With `to_buffers` a leaf's gradient may be summed
-    into its flat gradient buffer (`minigrad.gradients`).
+    Both maps are {id(tensor): (tensor, gradient)}. The walk hands every gradient to a
+    `minigrad.gradients.Sink`, which sums them; with `to_buffers` a leaf's gradient may be
+    summed straight into its flat gradient buffer there.
     """
     functions = _ordered_functions(roots)
     needed = None
     if targets is not None:
         needed = _needed_functions(functions, targets)
         functions = [fn for fn in functions if fn in needed]
-    keep = targets if targets is not None else {}
-    # id(tensor) -> (tensor, gradient): holding the tensor keeps its id unique
-    grads: dict[int, tuple[Tensor, Tensor]] = {}
-    pending = gradients.pending_contributions(functions) if to_buffers else None
-    reached = dict(targets) if targets is not None else {}
-    for root, g in zip(roots, root_grads):
-        gradients.accumulate(grads, root, g)
-        if targets is None and root.creator is None:
-            reached[id(root)] = root
-    gys: tuple[Tensor, ...] | None
+    sink = gradients.Sink(list(roots), list(root_grads), functions, targets, to_buffers)
+    keep, take, put = sink.keep, sink.take, sink.put
     with _SetGradMode(create_graph):
-        for fn in functions:
-            outputs = fn.outputs
-            if len(outputs) == 1:
-                key = id(outputs[0]())
-                entry = grads.get(key) if key in keep else grads.pop(key, None)
-                if entry is None:
-                    continue
-                gys = (entry[1],)
-            else:
-                gys = _output_grads(fn, grads, keep)
-                if gys is None:
-                    continue
+        for fn in functions:  # each after every Function that consumes its outputs
+            gys = take(fn)
+            if gys is None:
+                continue  # no gradient reached its outputs
             inputs = fn.inputs
             if needed is None:
                 wanted = tuple([x.requires_grad for x in inputs])
@@ -248,28 +230,10 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor], targets:
                     if gx.data.shape != x.data.shape:
                         raise RuntimeError(f"{fn.name}.backward returned a gradient of shape {gx.shape} "
                                            f"for an input of shape {x.shape}")
-                    gradients.accumulate(grads, x, gx, pending)
-                    if targets is None and x.creator is None:
-                        reached[id(x)] = x
+                    put(x, gx)
             if not retain_graph:
                 fn.release()
-    return {key: grads[key] for key in reached if key in grads}
-
-
-def _output_grads(fn: Function, grads: dict, keep: dict) -> tuple[Tensor, ...] | None:
-    """The gradients of a multi-output Function's outputs (zeros for those that got none)."""
-    gys = []
-    for ref in fn.outputs:
-        key = id(ref())
-        entry = grads.get(key) if key in keep else grads.pop(key, None)
-        gys.append(None if entry is None else entry[1])
-    if all(g is None for g in gys):
-        return None
-    return tuple(_zeros_like(ref()) if g is None else g for g, ref in zip(gys, fn.outputs))
-
-
-def _zeros_like(y: Tensor) -> Tensor:
-    return Tensor._make(array_module(y.data).zeros(y.shape, y.dtype))
+    return sink.result()
 
 
 # ----------------------------------------------------------------------------- the public entry points

@@ -81,19 +81,77 @@ def pending_contributions(functions: list) -> dict[int, int]:
     return pending
 
 
-def accumulate(grads: dict, x: Tensor, g: Tensor, pending: dict[int, int] | None = None) -> None:
-    """grads[id(x)] += g; with `pending` (see `pending_contributions`) the last of two or more contributions'
-    sum is written into x's gradient buffer."""
-    key = id(x)
-    previous = grads.get(key)
-    if pending is not None and key in pending:
-        pending[key] -= 1
-        buffer = buffer_of(x)
-        if not pending[key] and previous is not None and _fits(buffer, g) and previous[1].dtype == g.dtype:
-            array_module(buffer).add(previous[1].data, g.data, out=buffer)
-            grads[key] = (x, Tensor._make(buffer))
-            return
-    grads[key] = (x, g if previous is None else previous[1] + g)
+class Sink:
+    """Where a backward walk puts the gradients it computes (`minigrad.autograd.run_backward`).
+
+    The walk hands each gradient to `put`, which sums the contributions to one tensor, and asks
+    `take` for the gradients of a Function's outputs before calling its backward. ``grads`` maps
+    ``id(tensor)`` to ``(tensor, gradient)`` (holding the tensor keeps its id unique); `result`
+    gives the part the caller wants: each reached target's gradient when the walk has `targets`
+    (a dict id -> Tensor, whose gradients are kept rather than taken), else every reached leaf's.
+    With `into_buffers` the last of two or more contributions to a leaf with a flat gradient
+    buffer is summed straight into that buffer (see the module docstring).
+    """
+
+    __slots__ = ("grads", "keep", "reached", "leaves_only", "pending", "taken")
+
+    def __init__(self, roots: list[Tensor], root_grads: list[Tensor], functions: list,
+                 targets: dict[int, Tensor] | None, into_buffers: bool):
+        self.grads: dict[int, tuple[Tensor, Tensor]] = {}
+        self.keep = targets if targets is not None else {}
+        self.leaves_only = targets is None
+        self.reached: dict[int, Tensor] = {} if targets is None else dict(targets)
+        self.pending = None  # the roots' gradients never go into a buffer
+        self.taken: Any = None
+        for root, g in zip(roots, root_grads):
+            self.put(root, g)
+        self.pending = pending_contributions(functions) if into_buffers else None
+
+    def put(self, x: Tensor, g: Tensor) -> None:
+        """Add `g` to the gradient of `x`."""
+        key = id(x)
+        if self.leaves_only and x.creator is None:
+            self.reached[key] = x
+        grads = self.grads
+        previous = grads.get(key)
+        pending = self.pending
+        if pending is not None and key in pending:
+            pending[key] -= 1
+            buffer = buffer_of(x)
+            if not pending[key] and previous is not None and _fits(buffer, g) and previous[1].dtype == g.dtype:
+                array_module(buffer).add(previous[1].data, g.data, out=buffer)
+                grads[key] = (x, Tensor._make(buffer))
+                return
+        grads[key] = (x, g if previous is None else previous[1] + g)
+
+    def take(self, fn: Any) -> tuple[Tensor, ...] | None:
+        """The gradients of `fn`'s outputs (zeros for an output that got none; a target's is kept, the
+        others removed), or None when no output got one."""
+        outputs = fn.outputs
+        grads, keep = self.grads, self.keep
+        if len(outputs) == 1:
+            key = id(outputs[0]())
+            entry = grads.get(key) if key in keep else grads.pop(key, None)
+            self.taken = entry  # holds the output alive while its Function's backward runs
+            return None if entry is None else (entry[1],)
+        entries = []
+        for ref in outputs:
+            key = id(ref())
+            entries.append(grads.get(key) if key in keep else grads.pop(key, None))
+        self.taken = entries
+        gys = [None if entry is None else entry[1] for entry in entries]
+        if all(g is None for g in gys):
+            return None
+        return tuple(_zeros_like(ref()) if g is None else g for g, ref in zip(gys, outputs))
+
+    def result(self) -> dict[int, tuple[Tensor, Tensor]]:
+        """{id(tensor): (tensor, gradient)} for each reached target, or each reached leaf."""
+        grads = self.grads
+        return {key: grads[key] for key in self.reached if key in grads}
+
+
+def _zeros_like(y: Tensor) -> Tensor:
+    return Tensor._make(array_module(y.data).zeros(y.shape, y.dtype))
 
 
 def store(leaf: Tensor, g: Tensor, owned: set[int], create_graph: bool) -> None:

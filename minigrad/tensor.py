@@ -68,19 +68,20 @@ class Tensor:
         if requires_grad:
             self.requires_grad_(True)
 
-    def _set_fields(self, array: Any, requires_grad: bool = False) -> None:
+    def _set_fields(self, array: Any, requires_grad: bool = False, creator: Any = None, generation: int = 0) -> None:
         """The one place a Tensor's fields are set up (`__init__`, `_make`, `Parameter`)."""
         self.data: Array = np.asarray(array) if isinstance(array, np.generic) else array
         self.requires_grad = requires_grad
         self.grad: Tensor | None = None
-        self.creator: Any = None  # the Function that made this tensor
-        self.generation = 0
+        self.creator: Any = creator  # the Function that made this tensor
+        self.generation = generation
 
     @classmethod
-    def _make(cls, array: Any, requires_grad: bool = False) -> Tensor:
-        """Wrap an array without copying or checking (the hot path used by every op)."""
+    def _make(cls, array: Any, requires_grad: bool = False, creator: Any = None, generation: int = 0) -> Tensor:
+        """Wrap an array without copying or checking (the hot path used by every op); a Function's
+        outputs are made with it as their `creator`, one `generation` deeper than its inputs."""
         t = object.__new__(cls)
-        t._set_fields(array, requires_grad)
+        t._set_fields(array, requires_grad, creator, generation)
         return t
 
     # ------------------------------------------------------------------ properties

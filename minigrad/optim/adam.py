@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 
 from minigrad import kernels
-from minigrad.optim.optimizer import (Optimizer, ParamsT, Scratch, as_dtype_of, check_non_negative,
+from minigrad.optim.flat_runs import Scratch
+from minigrad.optim.optimizer import (Optimizer, ParamsT, as_dtype_of, check_non_negative,
                                       check_unit_interval, grad_with_decay, lerp_)
 
 

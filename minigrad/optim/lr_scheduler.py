@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from minigrad import backend, cuda
+from minigrad.optim.capture_guard import device_lr
 from minigrad.optim.optimizer import Optimizer
 
 
@@ -71,7 +72,7 @@ class LinearLR:
         factor = self._factor(self._epoch, xp)
         for i, (group, base) in enumerate(zip(opt.param_groups, self.base_lrs)):
             if group["params"]:
-                lr = opt._lr_on_device(i, group, xp, capturing)
+                lr = device_lr(opt, i, xp, capturing)
                 xp.multiply(factor, base, out=lr)
         self._advance_host()
         if capturing:

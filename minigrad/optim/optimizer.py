@@ -1,4 +1,4 @@
-"""`Optimizer`: parameter groups, per-parameter state and checkpoints, as in ``torch.optim``.
+"""`Optimizer`: parameter groups, the step and checkpoints (the state dict), as in ``torch.optim``.
 
 An update works on the raw arrays (``p.data``, ``p.grad.data``) with the array module
 that owns them, so it records no graph and runs on NumPy and CuPy alike. It takes one
@@ -7,22 +7,15 @@ of two paths, with the same arithmetic:
 - **whole buffer**: building an optimizer moves each group's Parameters into flat
   buffers (`minigrad.nn.flat`, one per dtype and device). A buffer's parameters are then
   updated by one set of array calls over the buffer, and their state entries are views
-  into flat state arrays (as PyTorch's foreach/fused optimizers do);
+  into flat state arrays (as PyTorch's foreach/fused optimizers do): `minigrad.optim.flat_runs`;
 - **per parameter**: plain Tensors, Parameters with ``flat=False``, and a buffer's
   parameters whenever one of them has no gradient in the buffer (``grad`` None, or part
   of a graph), was rebound to another array, or was stepped on its own before.
 
 **Capturable.** Everything a step derives from its own progress lives on the device and
-is updated by the step itself: the step count (a float64 0-d array per parameter, shared
-by a buffer's parameters), Adam's bias corrections, and each group's learning rate (a
-float64 0-d array on the group's device; ``group["lr"]`` is its host-side value, copied
-to the device when it changes, and `minigrad.optim.lr_scheduler` updates both). A step
-captured into a CUDA graph therefore replays as eager steps would. Other hyperparameters
-are Python numbers, fixed at capture. While a step is being captured
-(`minigrad.cuda.is_capturing`), the optimizer registers a hook that runs before every
-replay and raises if a parameter or state array was rebound (the graph would update the
-old one) or a hyperparameter other than lr changed; creating state during a capture
-raises too (run one eager step first).
+is updated by the step itself (step counts, Adam's bias corrections, each group's learning
+rate), so a step captured into a graph replays as eager steps would; while a step is being
+captured, the optimizer guards what the graph depends on: `minigrad.optim.capture_guard`.
 
 A subclass validates its hyperparameters (`_check_hyperparameters`), names the state
 entries it keeps (`_state_keys`) and updates arrays in place (`_update`).
@@ -39,71 +32,11 @@ import numpy as np
 from minigrad import backend, cuda
 from minigrad.autograd import enable_grad
 from minigrad.nn import flat
+from minigrad.optim.capture_guard import CaptureGuard, DeviceLR, device_lr, refuse_while_capturing
+from minigrad.optim.flat_runs import Run, Scratch
 from minigrad.tensor import Tensor, is_floating
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
-
-
-class Scratch:
-    """Scratch arrays shaped like `like`, ``scratch[i]``: kept between steps in `keep` (a buffer's), else fresh."""
-
-    def __init__(self, like, keep: list | None = None):
-        self.like = like
-        self.keep = [] if keep is None else keep
-
-    def __getitem__(self, i: int):
-        while len(self.keep) <= i:
-            self.keep.append(backend.array_module(self.like).empty_like(self.like))
-        return self.keep[i]
-
-
-class _Run:
-    """The members ``start:stop`` of a flat buffer that belong to one parameter group, with the
-    optimizer's state for them as flat arrays (``state``; ``views[name][j]`` is member j's part)."""
-
-    def __init__(self, buffer: flat.FlatBuffer, start: int, stop: int):
-        self.buffer, self.start, self.stop = buffer, start, stop
-        self.params: list[Tensor] = [p for p in buffer.params[start:stop] if p is not None]  # all, at creation
-        self.lo, self.hi = buffer.offsets[start], buffer.offsets[stop]
-        self.state: dict[str, Any] = {}
-        self.views: dict[str, list] = {}
-        self.scratch: list = []
-        self.version = buffer.version
-        self.data, self.grad = buffer.data[self.lo:self.hi], buffer.grad[self.lo:self.hi]
-
-    def bounds(self) -> list[tuple[int, int]]:
-        offsets = self.buffer.offsets
-        return [(offsets[i] - self.lo, offsets[i + 1] - self.lo) for i in range(self.start, self.stop)]
-
-    def slice_views(self, name: str) -> None:
-        array = self.state[name]
-        self.views[name] = [array[a:b].reshape(p.shape) for (a, b), p in zip(self.bounds(), self.params)]
-
-    def ready(self) -> bool:
-        """All members bound to the buffer, each with its gradient in the buffer."""
-        buffer = self.buffer
-        params, views, grad_views = buffer.params, buffer.views, buffer.grad_views
-        for i in range(self.start, self.stop):
-            p = params[i]
-            if p is None or p.data is not views[i]:
-                return False
-            g = p.grad
-            if g is None or g.data is not grad_views[i]:
-                return False
-        return True
-
-    def bound(self) -> bool:
-        return all(self.buffer.is_bound(i) for i in range(self.start, self.stop))
-
-
-class _DeviceLR:
-    """A group's learning rate on the device (``array``, float64 0-d) and the host value it holds."""
-
-    __slots__ = ("array", "synced")
-
-    def __init__(self):
-        self.array: Any = None
-        self.synced: Any = None
 
 
 class Optimizer:
@@ -122,10 +55,10 @@ class Optimizer:
         self.defaults = defaults
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
-        self._layout: list[tuple[list[_Run], list[Tensor]]] = []  # per group: flat runs, other params
-        self._run_of: dict[int, tuple[_Run, int]] = {}  # id(param) -> (its run, its index in it)
-        self._lrs: list[_DeviceLR] = []
-        self._captured: dict[str, Any] | None = None
+        self._layout: list[tuple[list[Run], list[Tensor]]] = []  # per group: flat runs, other params
+        self._run_of: dict[int, tuple[Run, int]] = {}  # id(param) -> (its run, its index in it)
+        self._lrs: list[DeviceLR] = []  # per group: its learning rate on the device
+        self._guard = CaptureGuard(self)
         if isinstance(params, Tensor):
             raise TypeError(
                 f"{self.name}: params must be an iterable of Tensors or dicts, got a single Tensor "
@@ -204,11 +137,11 @@ class Optimizer:
             runs, loose = flat.partition(params, create=True)
         else:
             runs, loose = [], []
-        self._layout.append(([_Run(*run) for run in runs], loose))
+        self._layout.append(([Run(*run) for run in runs], loose))
         for run in self._layout[-1][0]:
             for j, p in enumerate(run.params):
                 self._run_of[id(p)] = (run, j)
-        self._lrs.append(_DeviceLR())
+        self._lrs.append(DeviceLR())
 
     def _reject_set(self, params) -> None:
         if isinstance(params, (set, frozenset)):
@@ -228,7 +161,7 @@ class Optimizer:
         if not set_to_none:
             for runs, _ in self._layout:
                 for run in runs:
-                    self._refresh(run)
+                    run.refresh(self.state)
                     if run.bound():
                         backend.array_module(run.grad).copyto(run.grad, 0)
                         buffer = run.buffer
@@ -261,8 +194,8 @@ class Optimizer:
         for i, group in enumerate(self.param_groups):
             self._step_group(i, group, capturing)
         if capturing:
-            self._captured = self._snapshot()
-            cuda.on_replay(self._check_replay)
+            self._guard.record()
+            cuda.on_replay(self._guard.check_replay)
         return loss
 
     # ------------------------------------------------------------------ the two update paths
@@ -271,25 +204,25 @@ class Optimizer:
         if not params:
             return
         xp = backend.array_module(params[0].data)
-        lr = self._lr_on_device(i, group, xp, capturing)
+        lr = device_lr(self, i, xp, capturing)
         keys = self._state_keys(group)
         runs, loose = self._layout[i]
         for run in runs:
-            self._refresh(run)
-            mode = self._run_mode(run, keys) if run.ready() else None
+            run.refresh(self.state)
+            mode = run.mode(self.state, keys) if run.ready() else None
             if mode is None:
                 for j, p in enumerate(run.params):
                     self._step_param(p, group, lr, keys, capturing, run, j)
                 continue
             if mode == "fresh":
-                self._check_not_capturing(capturing, f"its state for a flat buffer of {len(run.params)} parameters")
-                self._init_run_state(run, keys)
+                refuse_while_capturing(self, capturing, f"its state for a flat buffer of {len(run.params)} parameters")
+                run.init_state(self.state, keys)
             self._update(xp, run.data, run.grad, run.state, group, lr, mode == "fresh", Scratch(run.data, run.scratch))
         for p in loose:
             self._step_param(p, group, lr, keys, capturing)
 
     def _step_param(self, p: Tensor, group: dict[str, Any], lr, keys: set[str], capturing: bool,
-                    run: _Run | None = None, j: int = 0) -> None:
+                    run: Run | None = None, j: int = 0) -> None:
         g = p.grad
         if g is None:
             return
@@ -299,25 +232,19 @@ class Optimizer:
         state = self.state.get(p)
         first = not state and bool(keys)
         if first:
-            self._check_not_capturing(capturing, f"the state of a parameter of shape {p.shape}")
+            refuse_while_capturing(self, capturing, f"the state of a parameter of shape {p.shape}")
             state = self.state[p] = self._new_param_state(p, keys, run, j)
         elif state and run is not None and state.get("step") is not None and state["step"] is run.state.get("step"):
-            self._check_not_capturing(capturing, f"a step count of its own for a parameter of shape {p.shape} "
-                                                 "(updated apart from its flat buffer)")
+            refuse_while_capturing(self, capturing, f"a step count of its own for a parameter of shape {p.shape} "
+                                                       "(updated apart from its flat buffer)")
             state["step"] = xp.copy(state["step"])
         self._update(xp, p.data, g.data, state if state is not None else {}, group, lr, first, Scratch(p.data))
 
-    def _check_not_capturing(self, capturing: bool, what: str) -> None:
-        if capturing:
-            raise RuntimeError(f"{self.name}: this step would create {what} while it is being captured; a replay "
-                               "would redo that (zeroing the state every time). Run one eager step first "
-                               "(minigrad.cuda.graphed's warm-up does)")
-
-    def _new_param_state(self, p: Tensor, keys: set[str], run: _Run | None, j: int) -> dict[str, Any]:
+    def _new_param_state(self, p: Tensor, keys: set[str], run: Run | None, j: int) -> dict[str, Any]:
         xp = backend.array_module(p.data)
         state: dict[str, Any] = {}
         if run is not None:
-            self._ensure_run_arrays(run, keys - {"step"})
+            run.ensure_arrays(keys - {"step"})
         for key in sorted(keys):
             if key == "step":
                 state[key] = xp.zeros((), np.float64)
@@ -327,141 +254,6 @@ class Optimizer:
             else:
                 state[key] = xp.zeros_like(p.data)
         return state
-
-    def _run_mode(self, run: _Run, keys: set[str]) -> str | None:
-        """"fresh" when no member has state yet, "uniform" when every member's state is the run's
-        (views of its flat arrays and its one step count), None otherwise (update one by one)."""
-        if not keys:
-            return "uniform"
-        states = [self.state.get(p) for p in run.params]
-        if not any(states):
-            return "fresh"
-        step = run.state.get("step")
-        for j, state in enumerate(states):
-            if not state or set(state) != keys:
-                return None
-            for key in keys:
-                if key == "step":
-                    if step is None or state[key] is not step:
-                        return None
-                elif key not in run.views or state[key] is not run.views[key][j]:
-                    return None
-        return "uniform"
-
-    def _ensure_run_arrays(self, run: _Run, keys: Iterable[str]) -> None:
-        xp = backend.array_module(run.data)
-        for key in keys:
-            if key in run.state:
-                continue
-            if key == "step":
-                run.state[key] = xp.zeros((), np.float64)
-            else:
-                run.state[key] = xp.zeros_like(run.data)
-                run.slice_views(key)
-
-    def _init_run_state(self, run: _Run, keys: set[str]) -> None:
-        xp = backend.array_module(run.data)
-        self._ensure_run_arrays(run, keys)
-        for key in keys:
-            xp.copyto(run.state[key], 0)
-        if not keys:
-            return
-        for j, p in enumerate(run.params):
-            self.state[p] = {key: run.state[key] if key == "step" else run.views[key][j] for key in keys}
-
-    def _refresh(self, run: _Run) -> None:
-        """Re-slice a run after its buffer changed; move its state along when the buffer moved."""
-        buffer = run.buffer
-        if run.version == buffer.version:
-            return
-        previous = run.data  # the buffer's arrays were replaced (moved) or a member left
-        run.data, run.grad = buffer.data[run.lo:run.hi], buffer.grad[run.lo:run.hi]
-        run.version = buffer.version
-        device, dtype = backend.device_of(run.data), run.data.dtype
-        if backend.device_of(previous) == device and previous.dtype == dtype:
-            return
-        run.scratch.clear()
-        for key, array in list(run.state.items()):
-            moved = backend.to_device(array, device)
-            if key != "step":
-                moved = moved.astype(dtype, copy=False)
-            old_views = run.views.get(key, [])
-            run.state[key] = moved
-            if key == "step":
-                for p in run.params:
-                    if self.state.get(p, {}).get(key) is array:
-                        self.state[p][key] = moved
-                continue
-            run.slice_views(key)
-            for p, old_view, view in zip(run.params, old_views, run.views[key]):
-                if self.state.get(p, {}).get(key) is old_view:
-                    self.state[p][key] = view
-
-    def _lr_on_device(self, i: int, group: dict[str, Any], xp, capturing: bool):
-        """Group i's learning rate as a float64 0-d array of `xp`, holding ``group["lr"]``."""
-        entry = self._lrs[i]
-        value = group["lr"]
-        if entry.array is None or backend.array_module(entry.array) is not xp:
-            self._check_not_capturing(capturing, f"the learning rate of param_groups[{i}] on the device")
-            entry.array, entry.synced = xp.full((), float(value), np.float64), value
-        elif value is not entry.synced and value != entry.synced:
-            if capturing:
-                raise RuntimeError(
-                    f"{self.name}: param_groups[{i}]['lr'] was set to {value!r} inside a step being captured; "
-                    "a Python number is frozen into the graph. Set it between replays (outside the step), or "
-                    "use minigrad.optim.lr_scheduler, which updates it on the device")
-            xp.copyto(entry.array, float(value))
-            entry.synced = value
-        return entry.array
-
-    # ------------------------------------------------------------------ capture
-    def _snapshot(self) -> dict[str, Any]:
-        """The identities and values a captured step depends on."""
-        return {
-            "groups": [(group["params"], {k: copy.deepcopy(v) for k, v in group.items() if k not in ("params", "lr")})
-                       for group in self.param_groups],
-            "params": [(p, p.data) for group in self.param_groups for p in group["params"]],
-            "state": [(p, key, value) for p, state in self.state.items() for key, value in state.items()],
-            "lrs": [entry.array for entry in self._lrs],
-        }
-
-    def _check_replay(self) -> None:
-        """Before a replay: raise if an array the graph updates was rebound or a fixed hyperparameter
-        changed; copy a learning rate set since the last step to the device."""
-        snap = self._captured
-        assert snap is not None
-        again = "; capture the step again (a new minigrad.cuda.graphed)"
-        if len(self.param_groups) != len(snap["groups"]):
-            raise RuntimeError(f"{self.name}: param_groups changed from {len(snap['groups'])} to "
-                               f"{len(self.param_groups)} groups after the step was captured{again}")
-        for i, (group, (params, fixed)) in enumerate(zip(self.param_groups, snap["groups"])):
-            if group["params"] is not params and [id(p) for p in group["params"]] != [id(p) for p in params]:
-                raise RuntimeError(f"{self.name}: param_groups[{i}]['params'] changed after the step was "
-                                   f"captured{again}")
-            now = {k: v for k, v in group.items() if k not in ("params", "lr")}
-            if now != fixed:
-                changed = sorted(k for k in set(now) | set(fixed) if now.get(k) != fixed.get(k))
-                raise RuntimeError(f"{self.name}: param_groups[{i}] {changed} changed after the step was captured; "
-                                   f"the graph keeps the values it was captured with (only lr is read from the "
-                                   f"device){again}")
-            if params:
-                self._lr_on_device(i, group, backend.array_module(params[0].data), False)
-            if self._lrs[i].array is not snap["lrs"][i]:
-                raise RuntimeError(f"{self.name}: the device learning rate of param_groups[{i}] was replaced after "
-                                   f"the step was captured (the parameters moved device){again}")
-        for index, (p, data) in enumerate(snap["params"]):
-            if p.data is not data:
-                raise RuntimeError(
-                    f"{self.name}: parameter {index} (shape {p.shape}) was rebound to another array after the step "
-                    "was captured (Module.to to another device or dtype, or an assignment to .data); the graph "
-                    "would keep updating the old array. Copy new values in place (p.data[...] = v, "
-                    f"Module.load_state_dict){again}")
-        for p, key, value in snap["state"]:
-            if self.state.get(p, {}).get(key) is not value:
-                raise RuntimeError(
-                    f"{self.name}: the state entry {key!r} of a parameter of shape {p.shape} was rebound or removed "
-                    "after the step was captured; the graph would keep updating the old array "
-                    f"(load_state_dict copies in place when the state exists){again}")
 
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self) -> dict[str, Any]:
@@ -564,10 +356,10 @@ class Optimizer:
             xp = backend.array_module(p.data)
             run, j = self._run_of.get(id(p), (None, 0))
             if run is not None:
-                self._ensure_run_arrays(run, set(values) - {"step"})
+                run.ensure_arrays(set(values) - {"step"})
             state: dict[str, Any] = {}
             for name, value in values.items():
-                if name == "step":  # into the parameter's own count; _share_run_step may share it again
+                if name == "step":  # into the parameter's own count; Run.share_step may share it again
                     previous = old.get(p, {}).get(name)
                     own = previous is not None and (run is None or previous is not run.state.get("step"))
                     state[name] = previous if own else xp.zeros((), np.float64)
@@ -582,21 +374,7 @@ class Optimizer:
             self.state[p] = state
         for runs, _ in self._layout:
             for run in runs:
-                self._share_run_step(run)
-
-    def _share_run_step(self, run: _Run) -> None:
-        """After loading: give a run's members one step count again when they all have the same one."""
-        states = [self.state.get(p) or {} for p in run.params]
-        if not all("step" in s for s in states):
-            return
-        steps = {float(s["step"]) for s in states}
-        if len(steps) != 1:
-            return
-        self._ensure_run_arrays(run, ["step"])
-        shared = run.state["step"]
-        backend.array_module(shared).copyto(shared, steps.pop())
-        for s in states:
-            s["step"] = shared
+                run.share_step(self.state)
 
     def __repr__(self) -> str:
         lines = [self.name + " ("]

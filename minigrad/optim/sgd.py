@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from minigrad.optim.optimizer import Optimizer, ParamsT, Scratch, as_dtype_of, check_non_negative, grad_with_decay
+from minigrad.optim.flat_runs import Scratch
+from minigrad.optim.optimizer import Optimizer, ParamsT, as_dtype_of, check_non_negative, grad_with_decay
 
 
 class SGD(Optimizer):

@@ -4,9 +4,10 @@ Each spec gives the minigrad call, a NumPy reference for the forward values, the
 equivalent (None where torch has no direct counterpart), and a hypothesis strategy of
 cases. A case is ``(arrays, kwargs)``: float64 NumPy arrays (one per Tensor input) and
 the non-Tensor arguments (axes, indices, constants), so that the three implementations
-are called as ``fn(*tensors, **kwargs)``. The tests in this folder run every spec through
-gradcheck/gradgradcheck and the invariants; tests/test_torch_core.py runs the same table
-against PyTorch.
+are called as ``fn(*tensors, **kwargs)``. A row is named for its op in `minigrad.ops`, or
+``<op>_<variant>``; tests/ops/test_spec_coverage.py checks that every op has one. The
+tests in this folder run every spec through gradcheck/gradgradcheck and the invariants;
+tests/test_torch_core.py runs the same table against PyTorch.
 """
 from __future__ import annotations
 
@@ -218,6 +219,19 @@ def _broadcast_cases(draw, with_minus_one: bool = False):
 
 
 @st.composite
+def _sum_to_cases(draw):
+    """An array of a shape that `shape` broadcasts to, summed back to `shape` (what gradients of broadcasts do)."""
+    shape = draw(shapes(max_dims=2))
+    return (draw(arrays(draw(broadcast_target(shape)))),), {"shape": shape}
+
+
+def _sum_to_ref(x, shape):
+    lead = x.ndim - len(shape)
+    grown = tuple(lead + i for i, s in enumerate(shape) if s == 1 and x.shape[lead + i] != 1)
+    return x.sum(axis=tuple(range(lead)) + grown, keepdims=True).reshape(shape)
+
+
+@st.composite
 def _squeeze_cases(draw):
     x = draw(arrays(shapes()))
     ones = [i for i, s in enumerate(x.shape) if s == 1]
@@ -317,12 +331,16 @@ def _shape() -> list[OpSpec]:
                lambda x, axes: x.permute(axes), _permute_cases()),
         OpSpec("transpose", lambda x, a, b: minigrad.transpose(x, a, b), lambda x, a, b: np.swapaxes(x, a, b),
                torch and (lambda x, a, b: torch.transpose(x, a, b)), _swap_cases()),
+        OpSpec("swapaxes", minigrad.swapaxes, lambda x, a, b: np.swapaxes(x, a, b),
+               torch and (lambda x, a, b: torch.swapaxes(x, a, b)), _swap_cases()),
         OpSpec("broadcast_to", minigrad.broadcast_to, np.broadcast_to,
                lambda x, shape: x.broadcast_to(shape), _broadcast_cases()),
         OpSpec("expand", lambda x, shape: x.expand(*shape),
                lambda x, shape: np.broadcast_to(x, tuple(
                    x.shape[i - len(shape) + x.ndim] if s == -1 else s for i, s in enumerate(shape))),
                lambda x, shape: x.expand(shape), _broadcast_cases(with_minus_one=True)),
+        OpSpec("sum_to", minigrad.sum_to, _sum_to_ref, lambda x, shape: x.sum_to_size(shape) if shape else x.sum(),
+               _sum_to_cases()),
         OpSpec("squeeze", lambda x, axis: x.squeeze(axis), lambda x, axis: np.squeeze(x, axis),
                lambda x, axis: x.squeeze() if axis is None else x.squeeze(axis), _squeeze_cases()),
         OpSpec("unsqueeze", lambda x, axis: x.unsqueeze(axis), np.expand_dims,

@@ -12,7 +12,7 @@ the input is contiguous along the reduced axes and long enough, else CuPy's simp
 `elementwise_form` and `reduction_form` compute a call's form from shapes and strides alone, as
 CuPy 14.2 does; ``tests/cuda_conformance/test_cupy_api.py`` checks them against CuPy's own code on
 real (memory-less) CuPy arrays. `FormLog` records the forms seen while the CUDA-marked tests run on
-the CuPy stand-in (``pytest -m cuda --kernel-forms=record`` writes `FORMS_PATH`), and, by default,
+the CuPy stand-in (`REGENERATE`, ``pytest -m cuda --kernel-forms=record``, writes `FORMS_PATH`), and, by default,
 fails a test that uses a form missing from that list. scripts/compile_cuda_kernels.py compiles
 every kernel of `minigrad.kernels.registry` in every listed form with NVRTC.
 
@@ -30,9 +30,9 @@ from typing import Any
 
 import numpy as np
 
-#: the committed list of forms (regenerate: python3 -m pytest -m cuda --kernel-forms=record -p no:cacheprovider)
+#: the committed list of forms, recorded with CI's hypothesis profile (the command: `REGENERATE`)
 FORMS_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cuda_kernel_forms.json")
-REGENERATE = "python3 -m pytest -m cuda --kernel-forms=record -p no:cacheprovider"
+REGENERATE = "HYPOTHESIS_PROFILE=ci python3 -m pytest -m cuda --kernel-forms=record -p no:cacheprovider"
 _INT32_MAX = 0x7FFFFFFF
 
 

@@ -211,7 +211,9 @@ def patch_cupy(arch: str) -> None:
     from cupy.cuda import compiler, function
 
     original = compiler._get_arch_for_options_for_nvrtc
+    # patch 1, the arch lookup: CuPy asks the device for its compute capability (min'd with NVRTC's newest)
     compiler._get_arch = lambda: arch
+    # patch 1, cont.: -arch=sm_XX (cubin) or compute_XX (PTX) by CuPy's own rule, without the per-device memo
     compiler._get_arch_for_options_for_nvrtc = lambda arch_=None: original.__wrapped__(arch_ or arch)
 
     class LoadOnlyModule(function.Module):
@@ -226,6 +228,7 @@ def patch_cupy(arch: str) -> None:
         def get_function(self, name):
             return function.Function.__new__(function.Function)
 
+    # patch 2, the module load: compiler.py makes `function.Module()` and loads the cubin into the driver
     compiler.function = types.SimpleNamespace(Module=LoadOnlyModule, Function=function.Function)
 
 

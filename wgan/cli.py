@@ -465,7 +465,7 @@ def _train(args, parser) -> int:
     except USER_ERRORS as exc:
         _fail(parser, str(exc))
     if args.tensorboard:
-        from wgan.tensorboard import TensorBoardLogger
+        from wgan.callbacks.tensorboard import TensorBoardLogger
 
         try:
             trainer.callbacks.append(TensorBoardLogger())

@@ -108,8 +108,9 @@ def draw_toy(fig, ax, real: np.ndarray, fake: np.ndarray, axis: np.ndarray | Non
 
 
 def toy_pixels(figure: dict, title: str | None = None, bounds: float | None = None, dpi: int = 80) -> np.ndarray:
-    """The toy figure of `figure` (``real``, ``fake``, ``axis``, ``critic``, ``bounds``: `Trainer.figure_data`'s
-    dict or a snapshot) rendered to RGB pixels (H, W, 3) uint8; `bounds` overrides the figure's own."""
+    """The toy figure of `figure` (``real``, ``fake``, ``axis``, ``critic``, ``bounds``:
+    `wgan.callbacks.figures.figure_data`'s dict or a snapshot) rendered to RGB pixels (H, W, 3) uint8;
+    `bounds` overrides the figure's own."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     fig = _figure()

@@ -38,7 +38,7 @@ def _to_uint8(images: np.ndarray) -> np.ndarray:
 
 
 def save_snapshot(run_dir: str | os.PathLike, step: int, figure: dict) -> Path:
-    """Write the arrays of one evaluation's figure (`Trainer.figure_data`'s dict) to
+    """Write the arrays of one evaluation's figure (`wgan.callbacks.figures.figure_data`'s dict) to
     ``run_dir/snapshots/step_<step>.npz``; images are cut to `SNAPSHOT_IMAGES` and stored as uint8."""
     directory = Path(run_dir) / SNAPSHOT_DIR
     directory.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""`Trainer`: the training loop of every algorithm, with logging, evaluation, figures and checkpoints.
+"""`Trainer`: the training step of every algorithm, and `Trainer.fit`, the loop that runs it with callbacks.
 
 One generator iteration (a "step") is the papers' Algorithm 1 body, with the algorithm's hooks
 (`wgan.algorithms.base.Algorithm`) at the points where the algorithms differ::
@@ -13,8 +13,10 @@ One generator iteration (a "step") is the papers' Algorithm 1 body, with the alg
     z ~ p(z);  G <- optimizer_G(grad algorithm.generator_objective(D, G(z)))
 
 Gradients are taken with `minigrad.grad` restricted to the parameters being updated, so no work
-is spent on the other network's weights or on the inputs. The run folder's files are written by
-`wgan.run_folder`.
+is spent on the other network's weights or on the inputs. `fit` runs steps and calls the callbacks'
+hooks (`wgan.callbacks`): evaluation, the held-out estimate, figures and snapshots, checkpoints and the
+metrics files, the progress bar and TensorBoard are callbacks, each in its own module, as a user's are.
+On a device the iteration is captured once and replayed (`wgan.capture`).
 
 Randomness: data, z and the algorithm's noise come from ``trainer.rng`` (a numpy Generator seeded
 with ``config.seed``); initial weights from ``minigrad.manual_seed(config.seed)``. Evaluation uses
@@ -29,7 +31,6 @@ import signal
 import sys
 import threading
 import time
-import warnings
 from pathlib import Path
 from collections.abc import Iterable
 
@@ -37,8 +38,10 @@ import numpy as np
 
 import minigrad
 from minigrad import Tensor, optim
-from wgan import extend, run_folder, snapshots
+from wgan import extend, run_folder
 from wgan.algorithms.base import TERM_NAMES, NoiseStream, Objective
+from wgan.callbacks import standard_callbacks
+from wgan.capture import capture_step
 from wgan.device import DeviceNoise, DeviceStats, as_device_tensor, device_sampler
 from wgan.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from wgan.config import ConfigError, ResolvedConfig, TrainConfig
@@ -64,23 +67,24 @@ def resolve_dataset(spec, config: ResolvedConfig):
 class Trainer:
     """Trains a generator and a critic as `config` says.
 
+    ``config``: a `TrainConfig` (resolved here, for the dataset's sample shape) or a `ResolvedConfig`.
     ``dataset`` overrides ``config.dataset``: a Dataset (e.g. `wgan.data.from_array(points)` or
     `wgan.data.from_sampler(fn, sample_shape)`), a spec string, or an array of samples.
-    ``callbacks`` are objects with any of ``on_fit_start(trainer)``, ``on_step(trainer, step,
-    metrics)``, ``on_eval(trainer, step, metrics)``, ``on_fit_end(trainer)``; a plain function
-    is called as ``on_step``. Attributes: ``config`` (resolved), ``dataset`` (without the held-out
+    ``callbacks``: objects with any of the hooks of `wgan.callbacks` (``on_fit_start``, ``on_measure``,
+    ``on_eval``, ``on_log``, ``on_step``, ``on_fit_stop``, ``on_fit_end``); a plain function is called as
+    ``on_step``. ``trainer.callbacks`` holds the standard ones (`wgan.callbacks.standard_callbacks`) and then
+    these, in the order their hooks run. Attributes: ``config`` (resolved), ``dataset`` (without the held-out
     split, if any), ``algorithm`` (the config's `wgan.algorithms.Algorithm`), ``generator`` (the
     trained weights), ``ema`` (`wgan.ema.ExponentialMovingAverage` of them, with ``ema_decay``; else
     None), ``critic``, ``opt_g``, ``opt_d``, ``step`` (completed generator iterations), ``rng``,
     ``heldout`` and ``heldout_z`` (the fixed real batch and noise of ``heldout_size``; else None),
-    ``history`` (the logged rows).
+    ``history`` (the logged rows), ``target_step`` (the step the running ``fit`` trains to).
 
-    ``cuda_graph``: on a device, capture one iteration into a CUDA graph (`minigrad.cuda.graphed`, after
-    two eager warm-up steps) and replay it every step; data that cannot be drawn inside the graph (a
-    host sampler, a fixed-order set) is copied into the graph's input buffers in place before each replay.
-    None (the default) means on wherever the configuration allows; where it does not (the CPU, the
-    official critic schedule, an algorithm whose W estimate reads the host), the run is eager and one
-    RuntimeWarning names the reason. ``trainer.cuda_graph`` says whether it is on.
+    ``cuda_graph``: capture one iteration and replay it every step (`wgan.capture`: on a device, a CUDA graph
+    after two eager warm-up steps; data that cannot be drawn inside the graph is copied into its input buffers
+    in place before each replay). None (the default) means on wherever the configuration allows; where it does
+    not (the CPU, the official critic schedule), the run is eager and one RuntimeWarning names the reason.
+    ``trainer.cuda_graph`` says whether it is on.
     """
 
     def __init__(self, config: TrainConfig | ResolvedConfig, dataset=None, callbacks: Iterable = (),
@@ -106,7 +110,7 @@ class Trainer:
                 minigrad.backend.xp_for("cuda")
             except RuntimeError as exc:  # no CuPy or no GPU: the user's device choice, not a bug
                 raise ConfigError(f"device: {exc}") from None
-        self.callbacks = list(callbacks)
+        self.callbacks = [*standard_callbacks(progress), *callbacks]
         self.progress = progress
         minigrad.manual_seed(cfg.seed)
         self.rng = np.random.default_rng(cfg.seed)
@@ -124,6 +128,7 @@ class Trainer:
         self.step = 0
         self._build_lr_schedules()
         self.history: list[dict] = []
+        self.target_step = cfg.steps
         self.out_dir = Path(cfg.out_dir) if cfg.out_dir else None
         self._interrupted = False
         self._elapsed = 0.0
@@ -134,7 +139,8 @@ class Trainer:
             self.device_noise = DeviceNoise(cfg.seed, self.device)
             self._sample_real, self.data_path = device_sampler(self.dataset, self.device, self.device_noise, self.rng)
             self._device_stats = DeviceStats(TrainingDiverged, TERM_NAMES)
-        self._setup_cuda_graph(cuda_graph)
+        self.captured = capture_step(self, cuda_graph)
+        self.cuda_graph = self.captured is not None
 
     # ------------------------------------------------------------------ one iteration
     def _build_lr_schedules(self) -> None:
@@ -222,13 +228,14 @@ class Trainer:
             for schedule in self.lr_schedules:
                 schedule.step()
 
-    def _iteration(self) -> dict:
-        """The critic updates and the generator update of one step (what a CUDA graph captures)."""
+    def _iteration(self, inputs: list | None = None) -> dict:
+        """The critic updates and the generator update of one step (what `wgan.capture` captures); `inputs`: the
+        real batch of each critic update, refilled in place outside a captured iteration (else drawn here)."""
         cfg, B = self.config, self.config.batch_size
         rng: NoiseStream = self.device_noise if self.on_device else self.rng
         for i in range(self.critic_iterations(self.step)):
-            if self._graph_inputs is not None:
-                real, z = self._graph_inputs[i], rng.standard_normal((B, cfg.z_dim), np.float32)
+            if inputs is not None:
+                real, z = inputs[i], rng.standard_normal((B, cfg.z_dim), np.float32)
             elif self.on_device:
                 real, z = self._sample_real(B), rng.standard_normal((B, cfg.z_dim), np.float32)
             else:
@@ -243,46 +250,14 @@ class Trainer:
         """One generator iteration: the critic updates, then one generator update. Returns its metrics
         (with ``cuda_graph``: a replay of the captured iteration, its inputs refilled in place first)."""
         self._set_learning_rates()
-        if self._graph is not None:
-            if self._graph_inputs is not None:  # host or fixed-order data: refilled outside the graph
-                for buffer in self._graph_inputs:
-                    buffer[...] = self._sample_real(self.config.batch_size)
-            stats = {k: v.copy() for k, v in self._graph().items()}  # the graph rewrites its outputs
-        else:
-            stats = self._iteration()
+        stats = self.captured() if self.captured is not None else self._iteration()
         self.step += 1
         return stats
 
-    def _capture_refusal(self) -> str | None:
-        """Why this configuration cannot be captured into a CUDA graph, or None."""
-        cfg = self.config
-        if not self.on_device:
-            return "the run is on the CPU (a CUDA graph needs device='cuda')"
-        if cfg.critic_schedule == "official":
-            return ("the official critic schedule changes n_critic between steps (100 at some steps), which a "
-                    "captured iteration cannot")
-        return None
-
-    def _setup_cuda_graph(self, requested: bool | None) -> None:
-        self._graph = self._graph_inputs = None
-        self.cuda_graph = False
-        if requested is False or (requested is None and not self.on_device):
-            return
-        reason = self._capture_refusal()
-        if reason is not None:
-            warnings.warn(f"cuda_graph: running eagerly because {reason}", RuntimeWarning, stacklevel=3)
-            return
-        if self.data_path in ("host sampler", "device slices"):
-            xp = minigrad.backend.xp_for(self.device)
-            shape = (self.config.batch_size, *self.dataset.sample_shape)
-            self._graph_inputs = [xp.zeros(shape, np.float32) for _ in range(self.config.n_critic)]
-
-        def iteration() -> dict:
-            return {k: v if isinstance(v, Tensor) else minigrad.as_tensor(v) for k, v in self._iteration().items()}
-
-        graphed = minigrad.cuda.graphed(iteration, warmup=2, device=self.device)
-        self._graph = lambda: {k: t.data for k, t in graphed().items()}
-        self.graphed_step, self.cuda_graph = graphed, True
+    @property
+    def graphed_step(self):
+        """The captured iteration's `minigrad.cuda.GraphedStep` (None when the steps are eager)."""
+        return None if self.captured is None else self.captured.graphed
 
     def read_stats(self) -> dict[int, dict[str, float]]:
         """On a device: the statistics of the steps since the last read, {step: {key: float}}, in one
@@ -357,19 +332,6 @@ class Trainer:
             return None
         return scores.scorer_for(self.dataset, n, seed=self.config.seed)
 
-    def _write_scores_protocol(self) -> None:
-        """Record how the image scores are computed (or why they are not) in the run folder."""
-        from wgan import scores
-
-        if self.out_dir is None or self.dataset.kind != "image" or not self.config.eval_every:
-            return
-        scorer = self.image_scorer()
-        if scorer is None:
-            reason = scores.scores_unavailable_reason(self.dataset) or "no fixed image array"
-            scores.write_protocol(self.out_dir, {"computed": False, "reason": reason})
-        else:
-            scorer.write_protocol(self.out_dir)
-
     def heldout_estimate(self) -> float:
         """The critic's W estimate on the fixed held-out real batch against the trained generator's
         samples of the fixed held-out noise (both drawn once, from the seed), in eval mode."""
@@ -377,46 +339,6 @@ class Trainer:
             raise ValueError("heldout_estimate: the config has heldout_size 0 (no held-out batch)")
         fake = self.generate(self.heldout_z, raw=True)
         return float(self.algorithm.w_estimate(self.critic_values(self.heldout), self.critic_values(fake)))
-
-    def figure_data(self) -> dict:
-        """The arrays of the current step's samples figure, from a generator seeded by (seed, step): for 2-D
-        data ``real`` and ``fake`` (512, 2), the critic's value ``critic`` (64, 64) on ``axis`` (64,), the
-        half-width ``bounds`` of the square and ``n_modes`` (0 when not a mixture); for images ``images``
-        (64, C, H, W) in [-1, 1]."""
-        from wgan.plots import critic_grid
-
-        rng = np.random.default_rng([self.config.seed, 3, self.step])
-        if self.dataset.kind != "2d":
-            return {"images": self.sample(64, rng)}
-        real = self.dataset.reference_sample(512, rng)
-        bounds = max(3.0, 1.25 * float(np.abs(real).max()))
-        fake = self.sample(512, rng)
-        axis, values = critic_grid(self.critic_values, bounds, grid=64)
-        centers = getattr(self.dataset, "centers", None)
-        return {"real": real, "fake": fake, "axis": axis, "critic": values, "bounds": bounds,
-                "n_modes": 0 if centers is None else len(centers)}
-
-    def figure_title(self, metrics: dict | None = None) -> str:
-        """"<algorithm> on <dataset> · step <step>/<steps>" and, on a second line, the scores in `metrics`."""
-        from wgan.plots import describe_scores
-
-        centers = getattr(self.dataset, "centers", None)
-        scores = describe_scores(metrics or {}, n_modes=None if centers is None else len(centers))
-        head = f"{self.config.algorithm} on {self.config.dataset} · step {self.step}/{self.config.steps}"
-        return head + (f"\n{scores}" if scores else "")
-
-    def plot(self, path, metrics: dict | None = None, figure: dict | None = None) -> None:
-        """The samples figure: real and generated points over the critic's contours (2-D), or an image grid,
-        titled with the step and the scores in `metrics`. `figure` is `figure_data`'s dict (computed if None)."""
-        from wgan import plots
-
-        figure = figure if figure is not None else self.figure_data()
-        title = self.figure_title(metrics)
-        if "images" in figure:
-            plots.plot_image_grid(figure["images"], path, nrow=8, title=title.replace("\n", " · "))
-        else:
-            plots.plot_toy(figure["real"], figure["fake"], path, bounds=figure["bounds"], title=title,
-                           values=(figure["axis"], figure["critic"]))
 
     # ------------------------------------------------------------------ checkpoints
     def state_meta(self) -> dict:
@@ -519,67 +441,24 @@ class Trainer:
 
     # ------------------------------------------------------------------ the loop
     def fit(self, steps: int | None = None) -> list[dict]:
-        """Train until `steps` (default ``config.steps``) generator iterations are done.
-
-        Logs every ``log_every`` steps, evaluates every ``eval_every`` steps and at the end,
-        checkpoints every ``checkpoint_every`` steps and at the end (with ``out_dir``).
-        Ctrl-C finishes the current step, writes a checkpoint and re-raises KeyboardInterrupt.
-        Returns the logged rows.
-        """
-        from tqdm.auto import tqdm
-
-        cfg = self.config
-        total = steps if steps is not None else cfg.steps
-        if self.out_dir is not None:
-            self.out_dir.mkdir(parents=True, exist_ok=True)
-            run_folder.write_config(self.out_dir, self.config)
-            self._write_metrics()
-            self._write_scores_protocol()
-            snapshots.drop_snapshots_after(self.out_dir, self.step)
+        """Train until `steps` (default ``config.steps``) generator iterations are done, calling the callbacks'
+        hooks around each step (`wgan.callbacks`). Ctrl-C finishes the current step, lets ``on_fit_stop`` write
+        the checkpoint and re-raises KeyboardInterrupt. Returns the logged rows."""
+        self.target_step, start = (steps if steps is not None else self.config.steps), self.step
         self._call("on_fit_start", self)
-        bar = tqdm(total=total, initial=self.step, disable=not self.progress, unit="it", dynamic_ncols=True)
-        evals = 0
-        start_step = self.step
         with _DeferredInterrupt(self):
-            while self.step < total:
-                start = time.perf_counter()
-                stats = self.train_step()
-                self._elapsed += time.perf_counter() - start
-                done = self.step >= total
-                evaluated = bool(cfg.eval_every) and (self.step % cfg.eval_every == 0 or done)
-                logged = self.step % cfg.log_every == 0 or done or evaluated
-                if self.on_device:  # statistics stay on the device until a log step reads them all at once
-                    self._device_stats.add(self.step, stats)
-                    if logged or self._interrupted:
-                        stats = self.read_stats()[self.step]
-                row = {"step": self.step, **stats, "time": round(self._elapsed, 4)}
-                if evaluated:
-                    row.update(self.evaluate())
-                    if self.ema is not None and cfg.eval_raw:
-                        row.update({f"raw_{k}": v for k, v in self.evaluate(raw=True).items()})
-                    if self.out_dir is not None:
-                        figure = self.figure_data()
-                        snapshots.save_snapshot(self.out_dir, self.step, figure)
-                        if evals % cfg.plot_every == 0 or done:
-                            self.plot(run_folder.samples_figure(self.out_dir, self.step), row, figure)
-                    evals += 1
+            while self.step < self.target_step and not self._interrupted:
+                row, logged = self._timed_step()
+                if logged:
+                    self._call("on_measure", self, self.step, row)
+                if self.evaluates(self.step):
                     self._call("on_eval", self, self.step, row)
                 if logged:
-                    if self.heldout is not None and (self.step % cfg.heldout_every == 0 or done or evaluated):
-                        row["w_estimate_heldout"] = self.heldout_estimate()
                     self.history.append(row)
-                    self._append_row(row)
+                    self._call("on_log", self, self.step, row)
                 self._call("on_step", self, self.step, row)
-                if logged or not self.on_device:
-                    bar.set_postfix(W=f"{stats['w_estimate']:.4f}", refresh=False)
-                bar.update(1)
-                if self.out_dir is not None and cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0:
-                    self._checkpoint()
-                if self._interrupted:
-                    break
-            bar.close()
-            if self.step > start_step or self._interrupted:
-                self._finish()  # still deferred: a Ctrl-C here lets the final checkpoint complete
+            if self.step > start or self._interrupted:
+                self._call("on_fit_stop", self)  # still deferred: a Ctrl-C here lets the final checkpoint complete
         if self._interrupted:
             self._interrupted = False
             where = f"; checkpoint written to {run_folder.checkpoint_file(self.out_dir)}" if self.out_dir else ""
@@ -587,20 +466,27 @@ class Trainer:
         self._call("on_fit_end", self)
         return self.history
 
-    def _finish(self) -> None:
-        if self.out_dir is None:
-            return
-        self._checkpoint()
-        from wgan import plots
+    def _timed_step(self) -> tuple[dict, bool]:
+        """One step, timed: its row (``step``, the statistics, ``time``) and whether it is logged (on a device,
+        the statistics are read from it at logged steps only)."""
+        start = time.perf_counter()
+        stats = self.train_step()
+        self._elapsed += time.perf_counter() - start
+        logged = self.logs(self.step)
+        if self.on_device:  # statistics stay on the device until a log step reads them all at once
+            self._device_stats.add(self.step, stats)
+            if logged or self._interrupted:
+                stats = self.read_stats()[self.step]
+        return {"step": self.step, **stats, "time": round(self._elapsed, 4)}, logged
 
-        if self.history:
-            plots.plot_metrics(self.history, self.out_dir / run_folder.METRICS_FIGURE,
-                               title=f"{self.config.algorithm} on {self.config.dataset}", kind=self.dataset.kind)
+    def evaluates(self, step: int) -> bool:
+        """Whether `step` is an evaluation step: every ``eval_every`` steps, and the last of the running fit."""
+        every = self.config.eval_every
+        return bool(every) and (step % every == 0 or step >= self.target_step)
 
-    def _checkpoint(self) -> None:
-        self.read_stats()  # the finiteness check first: a checkpoint never holds a diverged state
-        self.save_checkpoint()
-        self._write_metrics()
+    def logs(self, step: int) -> bool:
+        """Whether `step`'s row is logged: every ``log_every`` steps, evaluation steps and the last one."""
+        return step % self.config.log_every == 0 or step >= self.target_step or self.evaluates(step)
 
     def _call(self, hook: str, *args) -> None:
         for cb in self.callbacks:
@@ -609,15 +495,6 @@ class Trainer:
                 fn = cb
             if fn is not None:
                 fn(*args)
-
-    # ------------------------------------------------------------------ metrics files
-    def _append_row(self, row: dict) -> None:
-        if self.out_dir is not None:
-            run_folder.append_metrics_row(self.out_dir, row)
-
-    def _write_metrics(self) -> None:
-        """Rewrite metrics.jsonl and metrics.csv from the history (the CSV has every column seen)."""
-        run_folder.write_metrics(self.out_dir, self.history)
 
 
 def _saved_config(ckpt) -> dict:

@@ -102,7 +102,8 @@ def test_one_vocabulary_of_dataset_kinds_is_the_metrics_table():
 def test_metrics_and_plot_keys_come_from_one_table(monkeypatch):
     from pathlib import Path
 
-    from wgan import metrics, plots, tensorboard
+    from wgan import metrics, plots
+    from wgan.callbacks import tensorboard
 
     for module in (plots, tensorboard, cli):  # no metric key written anywhere but wgan.metrics
         source = Path(module.__file__).read_text()

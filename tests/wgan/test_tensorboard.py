@@ -11,7 +11,7 @@ pytest.importorskip("tensorboardX", reason="tensorboardX is not installed (the t
 from tensorboardX.proto import event_pb2
 
 from wgan import TrainConfig, Trainer, cli
-from wgan.tensorboard import TensorBoardLogger
+from wgan.callbacks.tensorboard import TensorBoardLogger
 
 TINY = ["--width", "8", "--depth", "1", "--batch-size", "16", "--eval-samples", "100", "--no-progress"]
 

@@ -61,7 +61,7 @@ class TensorBoardLogger:
                                         flush_secs=30, filename_suffix=f".step{trainer.step:010d}")
 
     def on_step(self, trainer, step: int, metrics: dict) -> None:
-        if self.writer is None or not self._logged(trainer, step):
+        if self.writer is None or not trainer.logs(step):  # the rows the run's metrics files keep
             return
         for key, value in metrics.items():
             if key in ("step", "time") or isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
@@ -72,14 +72,15 @@ class TensorBoardLogger:
     def on_eval(self, trainer, step: int, metrics: dict) -> None:
         if self.writer is None:
             return
+        from wgan.callbacks.figures import figure_data, figure_title
         from wgan.plots import image_grid_pixels, toy_pixels
 
-        figure = trainer.figure_data()
+        figure = figure_data(trainer)
         if "images" in figure:
             pixels = image_grid_pixels(figure["images"], nrow=8)
             self.writer.add_image("samples", pixels, step, dataformats="CHW")
         else:
-            self.writer.add_image("samples", toy_pixels(figure, trainer.figure_title(metrics)), step,
+            self.writer.add_image("samples", toy_pixels(figure, figure_title(trainer, metrics)), step,
                                   dataformats="HWC")
 
     def on_fit_end(self, trainer) -> None:
@@ -89,9 +90,3 @@ class TensorBoardLogger:
         if self.writer is not None:
             self.writer.close()
             self.writer = None
-
-    @staticmethod
-    def _logged(trainer, step: int) -> bool:
-        """The rows the run's metrics files keep: every ``log_every`` steps, evaluations and the last step."""
-        cfg = trainer.config
-        return step % cfg.log_every == 0 or step >= cfg.steps or bool(cfg.eval_every and step % cfg.eval_every == 0)

@@ -35,9 +35,9 @@ REFERENCE = {
     "minigrad": ["minigrad.tensor", "minigrad.autograd", "minigrad.creation", "minigrad.ops", "minigrad.functional",
                  "minigrad.nn", "minigrad.optim", "minigrad.gradcheck", "minigrad.viz", "minigrad.serialization",
                  "minigrad.cuda", "minigrad.philox", "minigrad.threads"],
-    "wgan": ["wgan.train", "wgan.config", "wgan.algorithms", "wgan.losses", "wgan.models", "wgan.architectures",
-             "wgan.data", "wgan.metrics", "wgan.scores", "wgan.checkpoint", "wgan.run_folder", "wgan.reproductions",
-             "wgan.sweep"],
+    "wgan": ["wgan.train", "wgan.callbacks", "wgan.capture", "wgan.config", "wgan.algorithms", "wgan.optimizers",
+             "wgan.losses", "wgan.models", "wgan.architectures", "wgan.data", "wgan.metrics", "wgan.scores",
+             "wgan.checkpoint", "wgan.run_folder", "wgan.reproductions", "wgan.sweep"],
 }
 LINK = re.compile(r"(!?\[[^\]]*\])\(([^)\s]+)\)")
 

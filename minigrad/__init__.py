@@ -11,6 +11,8 @@ from minigrad.ops import *  # noqa: F403  (the op wrappers: exp, matmul, sum, ..
 from minigrad.gradcheck import gradcheck, gradgradcheck
 from minigrad.serialization import load, save
 from minigrad import cuda  # minigrad.cuda.is_available(), graphed(); imports no CuPy
+from minigrad import capture
+from minigrad.capture import graphed
 from minigrad.philox import Philox
 from minigrad.threads import get_num_threads, set_num_threads
 from minigrad import functional, nn, optim

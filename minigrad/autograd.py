@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from minigrad import gradients
 from minigrad.backend import device_of
 from minigrad.tensor import Tensor, TensorLike, is_floating
+from minigrad.tracing import TracedArray
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -144,6 +145,8 @@ class Function:
 
 def _raise_device_mismatch(fn: Function, arrays: Sequence[Any]) -> None:
     devices = sorted({device_of(x) for x in arrays})
+    if len(devices) == 1 and any(isinstance(x, TracedArray) for x in arrays):
+        return  # a CPU array beside a traced one that something kept from a capture (minigrad.tracing)
     raise RuntimeError(f"{fn.name}: inputs are on different devices ({' and '.join(devices)}); "
                        "move them with .to(device) first")
 

@@ -60,9 +60,20 @@ def device_of(array) -> str:
     return "cpu" if isinstance(array, (np.ndarray, np.generic)) else "cuda"
 
 
+#: The array module of CPU arrays: numpy, or while a CPU step is being captured, the tracing NumPy that
+#: records every call (`minigrad.tracing.TracingNumpy`, installed by `minigrad.capture`).
+_host: Any = np
+
+
 def array_module(array: Any) -> Any:
-    """numpy or cupy, whichever owns `array`."""
-    return np if isinstance(array, (np.ndarray, np.generic)) else _cupy
+    """numpy or cupy, whichever owns `array` (see `_host` for a CPU step being captured)."""
+    return _host if isinstance(array, (np.ndarray, np.generic)) else _cupy
+
+
+def is_numpy(xp: Any) -> bool:
+    """Whether the array module `xp` is NumPy's (the CPU path), counting the tracing NumPy that stands in
+    for it while a CPU step is captured."""
+    return xp is np or xp is _host
 
 
 def to_device(array: Any, device: str) -> Any:

@@ -12,58 +12,22 @@ verified on one in this repository (issue 5); the CPU-side checks are tested.
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from minigrad import backend
+from minigrad.capture import capturing, is_capturing, on_replay  # the capture state, the same for both devices
 from minigrad.tensor import Tensor
+
+__all__ = ["is_available", "graphed", "GraphedStep", "is_capturing", "on_replay", "capturing"]
 
 _CAPTURE_RULES = (
     "A captured step may not synchronise with the host (float(loss), .item(), .numpy(), printing a "
     "tensor), copy host data to the device, or change shapes between calls: do those outside the step "
     "(copy new data into the step's input tensors in place before calling it), or run the step eagerly."
 )
-
-
-_replay_hooks: list[list[Callable[[], None]]] = []  # one list per capture in progress
-
-
-def is_capturing() -> bool:
-    """True while a step is being captured into a graph: Python values read now are frozen into it."""
-    return bool(_replay_hooks)
-
-
-def on_replay(hook: Callable[[], None]) -> None:
-    """While capturing, run ``hook()`` before every later launch of the graph being captured.
-
-    (The launch right after the capture needs none: the step's Python code has just run.)
-
-    Optimizers use it to refuse replays after their arrays were rebound (the graph would
-    write to the old ones) and to copy a learning rate set between replays to the device.
-    A hook equal to one already registered for this capture is not added again.
-    """
-    if not _replay_hooks:
-        raise RuntimeError("on_replay: no step is being captured")
-    if hook not in _replay_hooks[-1]:
-        _replay_hooks[-1].append(hook)
-
-
-@contextmanager
-def capturing() -> Iterator[list[Callable[[], None]]]:
-    """Mark the code inside as a capture; yields the list of `on_replay` hooks it registers.
-
-    `GraphedStep` captures inside it and runs the hooks before each launch; a capture
-    emulation (tests on the CPU) does the same.
-    """
-    hooks: list[Callable[[], None]] = []
-    _replay_hooks.append(hooks)
-    try:
-        yield hooks
-    finally:
-        _replay_hooks.pop()
 
 
 def is_available() -> bool:

@@ -67,7 +67,8 @@ def buffer_of(leaf: Tensor) -> Any:
 
 
 def _fits(buffer: Any, g: Tensor) -> bool:
-    return buffer is not None and type(buffer) is type(g.data) and buffer.shape == g.shape and buffer.dtype == g.dtype
+    return (buffer is not None and array_module(buffer) is array_module(g.data) and buffer.shape == g.shape
+            and buffer.dtype == g.dtype)
 
 
 def pending_contributions(functions: list) -> dict[int, int]:

@@ -40,6 +40,7 @@ def as_array(data: Any, dtype: DTypeLike = None, device: DeviceLike = None, copy
     xp = backend.xp_for(device)
     if hasattr(data, "dtype"):  # a numpy/cupy array or scalar
         moved = backend.to_device(data, device)
+        xp = backend.array_module(moved)  # (the tracing NumPy while a CPU step is captured)
         array = xp.array(moved, dtype=dtype) if copy and moved is data else xp.asarray(moved, dtype=dtype)
     else:  # Python numbers and nested lists
         array = np.array(data, dtype=dtype)

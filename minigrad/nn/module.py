@@ -264,7 +264,7 @@ class Module:
             if p.grad is None or id(p.grad.data) in zeroed:
                 continue
             p.grad = p.grad.detach()
-            p.grad.data[...] = 0
+            backend.array_module(p.grad.data).copyto(p.grad.data, 0)
 
     # ------------------------------------------------------------------ devices and dtypes
     def to(self, device=None, dtype=None) -> Module:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 import numpy as np
 
 import minigrad.functional as F
-from minigrad import creation
+from minigrad import backend, creation
 from minigrad.nn.module import Module
 from minigrad.nn.parameter import Parameter
 from minigrad.tensor import Tensor
@@ -58,7 +58,8 @@ class _BatchNorm(Module):
             )
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data[...] += 1
+            count = self.num_batches_tracked.data  # counted by an array call, which a captured step records
+            backend.array_module(count).add(count, 1, out=count)
             if self.momentum is None:
                 factor = 1.0 / float(self.num_batches_tracked.item())
         use_batch_stats = self.training or self.running_mean is None

@@ -22,10 +22,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 
 from minigrad import kernels
-from minigrad.backend import array_module
+from minigrad.backend import array_module, is_numpy
 from minigrad.ops.conv import Conv2dFunction, ConvTranspose2dFunction, checked_conv2d, checked_conv_transpose2d
 from minigrad.ops.elementwise import ScaleBy, leaky_relu, relu
 from minigrad.ops.linalg import LinearFunction, linear
@@ -42,7 +41,7 @@ class Activation:
         """Overwrite z with act(z); return what the derivative needs (None for relu, the mask z <= 0 otherwise)."""
         xp = array_module(z)
         if self.slope is None:
-            if xp is not np:  # on a GPU: the max and the mask z > 0 in one kernel (minigrad.kernels)
+            if not is_numpy(xp):  # on a GPU: the max and the mask z > 0 in one kernel (minigrad.kernels)
                 return kernels.relu_with_mask(z)
             xp.maximum(z, 0, out=z)
             return None
@@ -92,7 +91,7 @@ class LinearActivation(_ActivationMixin, LinearFunction):
 
     def forward(self, *arrays):
         x, w = arrays[0], arrays[1]
-        if len(arrays) == 3 and self.activation.slope is None and array_module(x) is not np:
+        if len(arrays) == 3 and self.activation.slope is None and not is_numpy(array_module(x)):
             y = x @ w.T
             self.saved = kernels.relu_with_mask(y, arrays[2])
             return y

@@ -7,7 +7,8 @@ so on a tensor that requires grad they run only inside ``with minigrad.no_grad()
 in PyTorch. The array is written in place (its dtype is kept: results are cast to it), so
 every view and every holder of the array sees the change. Changing a tensor that a graph
 not yet differentiated has saved makes that graph's gradients wrong; minigrad, which
-keeps no version counters, cannot detect it.
+keeps no version counters, cannot detect it. Each update is array-module calls with ``out=``
+(never an operator on the array), so that a captured step (`minigrad.capture`) records it.
 """
 from __future__ import annotations
 
@@ -54,28 +55,32 @@ def _operand(t: Tensor, other: TensorLike, op: str) -> Any:
 def add_(t: Tensor, other: TensorLike, alpha: float = 1.0) -> Tensor:
     """t += alpha * other (``sub_`` is alpha = -alpha)."""
     data, value = _target(t, "add_"), _operand(t, other, "add_")
-    data += value if alpha == 1 else alpha * value
+    xp = backend.array_module(data)
+    if alpha != 1:
+        value = alpha * value if isinstance(value, (int, float, bool)) else xp.multiply(alpha, value)
+    xp.add(data, value, out=data)
     return t
 
 
 def mul_(t: Tensor, other: TensorLike) -> Tensor:
     """t *= other."""
     data = _target(t, "mul_")
-    data *= _operand(t, other, "mul_")
+    backend.array_module(data).multiply(data, _operand(t, other, "mul_"), out=data)
     return t
 
 
 def div_(t: Tensor, other: TensorLike) -> Tensor:
     """t /= other."""
     data = _target(t, "div_")
-    data /= _operand(t, other, "div_")
+    backend.array_module(data).divide(data, _operand(t, other, "div_"), out=data)
     return t
 
 
 def lerp_(t: Tensor, end: TensorLike, weight: float) -> Tensor:
     """t += weight * (end - t): an EMA step is ``ema.lerp_(p, 1 - decay)``."""
     data, value = _target(t, "lerp_"), _operand(t, end, "lerp_")
-    data += weight * (value - data)
+    xp = backend.array_module(data)
+    xp.add(data, xp.multiply(weight, xp.subtract(value, data)), out=data)
     return t
 
 
@@ -94,7 +99,7 @@ def copy_(t: Tensor, src: TensorLike) -> Tensor:
     array = src.data if isinstance(src, Tensor) else src
     if hasattr(array, "shape"):
         array = backend.to_device(array, t.device)
-    data[...] = _operand(t, array, "copy_")
+    backend.array_module(data).copyto(data, _operand(t, array, "copy_"), casting="unsafe")
     return t
 
 
@@ -102,5 +107,6 @@ def fill_(t: Tensor, value: float) -> Tensor:
     """Every element of t set to `value` (``zero_`` is value 0)."""
     if not isinstance(value, (int, float, bool)) and getattr(value, "ndim", 1) != 0:
         raise TypeError(f"fill_: value must be a number, got {type(value).__name__}")
-    _target(t, "fill_").fill(value)
+    data = _target(t, "fill_")
+    backend.array_module(data).copyto(data, value, casting="unsafe")
     return t

@@ -48,12 +48,14 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         batch_mean = mean(input, axes, keepdims=True)
         centered = input - batch_mean
         batch_var = mean(centered * centered, axes, keepdims=True)
+        xp = backend.array_module(input.data)  # in place by array calls, which a captured step records
         if running_mean is not None:
-            running_mean.data *= 1 - momentum
-            running_mean.data += momentum * batch_mean.data.reshape(c)
+            xp.multiply(running_mean.data, 1 - momentum, out=running_mean.data)
+            xp.add(running_mean.data, momentum * batch_mean.data.reshape(c), out=running_mean.data)
         if running_var is not None:
-            running_var.data *= 1 - momentum
-            running_var.data += (momentum * count / (count - 1)) * batch_var.data.reshape(c)
+            xp.multiply(running_var.data, 1 - momentum, out=running_var.data)
+            xp.add(running_var.data, (momentum * count / (count - 1)) * batch_var.data.reshape(c),
+                   out=running_var.data)
         normalized = centered / sqrt(batch_var + eps)
     else:
         if running_mean is None or running_var is None:

@@ -28,7 +28,7 @@ import numpy as np
 
 from minigrad import kernels
 from minigrad.autograd import Function
-from minigrad.backend import array_module
+from minigrad.backend import array_module, is_numpy
 from minigrad.ops.elementwise import MulConst, ScaleBy, relu, sqrt
 from minigrad.ops.reduce import mean
 from minigrad.ops.reduce import sum as sum_
@@ -44,7 +44,7 @@ class SampleNorms(Function):
 
     def forward(self, g):
         xp = array_module(g)
-        if xp is not np:
+        if not is_numpy(xp):
             return kernels.sample_norms(g, self.eps)
         return xp.sqrt((g * g).sum(axis=tuple(range(1, g.ndim))) + self.eps)
 
@@ -60,7 +60,7 @@ class NormGradient(Function):
 
     def forward(self, g, gy, n):
         xp = array_module(g)
-        if xp is not np:
+        if not is_numpy(xp):
             return kernels.norm_gradient(g, gy, n)
         return g * (gy / n)
 
@@ -80,7 +80,7 @@ class NormPenaltySlope(Function):
 
     def forward(self, n):
         xp = array_module(n)
-        if xp is not np:
+        if not is_numpy(xp):
             return kernels.norm_penalty_slope(n, self.one_sided)
         e = n - 1
         return (xp.maximum(e, 0) if self.one_sided else e) * 2
@@ -105,7 +105,7 @@ class NormPenalty(Function):
 
     def forward(self, n):
         xp = array_module(n)
-        if xp is not np:
+        if not is_numpy(xp):
             if self.scale is None:
                 return kernels.norm_penalty(n, self.one_sided)
             return kernels.norm_penalty_sum(n, self.one_sided, self.scale)
@@ -128,7 +128,7 @@ class NormPenaltyGradient(Function):
 
     def forward(self, n, gy):
         xp = array_module(n)
-        if xp is not np:
+        if not is_numpy(xp):
             return kernels.norm_penalty_gradient(n, gy, self.one_sided, self.scale)
         e = n - 1
         return gy * self.scale * ((xp.maximum(e, 0) if self.one_sided else e) * 2)

@@ -4,9 +4,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
 
 from minigrad import kernels
+from minigrad.backend import is_numpy
 from minigrad.optim.flat_runs import Scratch
 from minigrad.optim.optimizer import (Optimizer, ParamsT, as_dtype_of, check_non_negative,
                                       check_unit_interval, grad_with_decay, lerp_)
@@ -64,7 +64,7 @@ class Adam(Optimizer):
         step = state["step"]
         m, v = state["exp_avg"], state["exp_avg_sq"]
         g = grad_with_decay(xp, x, g, weight_decay, group["maximize"], scratch[1])
-        if xp is not np:  # on a GPU: the step's scalars in one kernel, the update in another (minigrad.kernels)
+        if not is_numpy(xp):  # on a GPU: the step's scalars in one kernel, the update in another (minigrad.kernels)
             sqrt_scale, eps_scaled = kernels.adam_scalars(step, lr, beta1, beta2, eps, x.dtype)
             if not group["amsgrad"]:
                 kernels.adam_update(x, g, m, v, x.dtype.type(1 - beta1), x.dtype.type(beta2), sqrt_scale, eps_scaled)

@@ -1,4 +1,4 @@
-"""The capture guard: what keeps an optimizer step captured into a graph (`minigrad.cuda.graphed`) honest.
+"""The capture guard: what keeps an optimizer step captured into a graph (`minigrad.graphed`) honest.
 
 A captured step replays its array calls on the arrays it was captured with, with every Python number
 frozen. So everything a step derives from its own progress lives on the device and is updated by the
@@ -25,7 +25,7 @@ from minigrad import backend
 if TYPE_CHECKING:  # the optimizer imports this module
     from minigrad.optim.optimizer import Optimizer
 
-_AGAIN = "; capture the step again (a new minigrad.cuda.graphed)"
+_AGAIN = "; capture the step again (a new minigrad.graphed)"
 
 
 class DeviceLR:
@@ -61,7 +61,7 @@ def refuse_while_capturing(optimizer: Optimizer, capturing: bool, what: str) -> 
     if capturing:
         raise RuntimeError(f"{optimizer.name}: this step would create {what} while it is being captured; a replay "
                            "would redo that (zeroing the state every time). Run one eager step first "
-                           "(minigrad.cuda.graphed's warm-up does)")
+                           "(minigrad.graphed's warm-up does)")
 
 
 class CaptureGuard:

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad import backend, cuda
+from minigrad import backend, capture
 from minigrad.optim.capture_guard import device_lr
 from minigrad.optim.optimizer import Optimizer
 
@@ -66,7 +66,7 @@ class LinearLR:
     def step(self) -> None:
         """Advance one epoch: the device count and learning rates with device operations, the host
         values in Python. Inside a captured step, each replay does the same."""
-        capturing = cuda.is_capturing()
+        capturing = capture.is_capturing()
         xp, opt = backend.array_module(self._epoch), self.optimizer
         xp.add(self._epoch, 1, out=self._epoch)
         factor = self._factor(self._epoch, xp)
@@ -76,7 +76,7 @@ class LinearLR:
                 xp.multiply(factor, base, out=lr)
         self._advance_host()
         if capturing:
-            cuda.on_replay(lambda: self._advance_host())  # one hook per call: each replay advances as often
+            capture.on_replay(lambda: self._advance_host())  # one hook per call: each replay advances as often
 
     def _advance_host(self) -> None:
         self.last_epoch += 1

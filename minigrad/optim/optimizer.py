@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad import backend, cuda
+from minigrad import backend, capture
 from minigrad.autograd import enable_grad
 from minigrad.nn import flat
 from minigrad.optim.capture_guard import CaptureGuard, DeviceLR, device_lr, refuse_while_capturing
@@ -190,12 +190,12 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        capturing = cuda.is_capturing()
+        capturing = capture.is_capturing()
         for i, group in enumerate(self.param_groups):
             self._step_group(i, group, capturing)
         if capturing:
             self._guard.record()
-            cuda.on_replay(self._guard.check_replay)
+            capture.on_replay(self._guard.check_replay)
         return loss
 
     # ------------------------------------------------------------------ the two update paths

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 
 from minigrad import kernels
+from minigrad.backend import is_numpy
 from minigrad.optim.flat_runs import Scratch
 from minigrad.optim.optimizer import (Optimizer, ParamsT, as_dtype_of, check_non_negative, grad_with_decay,
                                       lerp_)
@@ -61,7 +61,7 @@ class RMSprop(Optimizer):
         xp.add(step, 1, out=step)
         g = grad_with_decay(xp, x, g, weight_decay, group["maximize"], scratch[1])
         square_avg = state["square_avg"]
-        if xp is not np and not group["centered"] and momentum == 0:  # on a GPU: one fused kernel
+        if not is_numpy(xp) and not group["centered"] and momentum == 0:  # on a GPU: one fused kernel
             kernels.rmsprop_update(x, g, square_avg, x.dtype.type(alpha), x.dtype.type(eps), as_dtype_of(xp, lr, x))
             return
         tmp = xp.multiply(g, g, out=scratch[0])

@@ -46,15 +46,16 @@ class SpectralNorm:
         matrix = self.reshape_weight_to_matrix(weight)
         if do_power_iteration:
             self._power_iteration(matrix.data, u.data, v.data)
-        u_const, v_const = Tensor._make(u.data.copy(), False), Tensor._make(v.data.copy(), False)
+        xp = backend.array_module(u.data)  # array calls, not methods: a captured step records them
+        u_const, v_const = Tensor._make(xp.copy(u.data), False), Tensor._make(xp.copy(v.data), False)
         sigma = ops.sum(u_const * ops.matmul(matrix, v_const))
         return weight / sigma
 
     def _power_iteration(self, w, u, v) -> None:
         xp = backend.array_module(w)
         for _ in range(self.n_power_iterations):
-            v[...] = _normalize(xp, w.T @ u, self.eps)
-            u[...] = _normalize(xp, w @ v, self.eps)
+            xp.copyto(v, _normalize(xp, w.T @ u, self.eps))
+            xp.copyto(u, _normalize(xp, w @ v, self.eps))
 
     def __call__(self, module: Module, inputs) -> None:
         object.__setattr__(module, self.name, self.compute_weight(module, do_power_iteration=module.training))

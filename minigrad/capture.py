@@ -47,7 +47,7 @@ from minigrad import backend, tracing
 from minigrad.autograd import Function
 from minigrad.replay import Replay
 from minigrad.tensor import Tensor
-from minigrad.tracing import CaptureError, RecordingGenerator, Tape
+from minigrad.tracing import CaptureError, RecordingGenerator, Tape, _address, _owner
 
 # ----------------------------------------------------------------------------- capture state (both devices)
 _replay_hooks: list[list[Callable[[], None]]] = []  # one list per capture in progress
@@ -91,10 +91,10 @@ def host(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     array result into the captured buffer. A CUDA graph cannot call the host: there, refill an
     input array before each replay instead (this raises during a CUDA capture).
     """
-    tape = tracing.active()
-    if tape is not None and not tape.paused:
+    tape = tracing.recording()
+    if tape is not None:
         return tape.host(fn, args, kwargs)
-    if is_capturing() and tape is None:
+    if is_capturing() and tracing.active() is None:
         raise RuntimeError(f"capture.host: {getattr(fn, '__name__', 'fn')} is host code and cannot run inside a "
                            "CUDA graph; copy its result into an input array before each replay")
     return fn(*args, **kwargs)
@@ -106,8 +106,8 @@ def generator(rng: np.random.Generator) -> Any:
 
     minigrad's own generator (`minigrad.randn`, ``backend.generator("cpu")``) is recorded without this.
     """
-    tape = tracing.active()
-    if tape is None or tape.paused or isinstance(rng, RecordingGenerator):
+    tape = tracing.recording()
+    if tape is None or isinstance(rng, RecordingGenerator):
         return rng
     return RecordingGenerator(rng, tape)
 
@@ -175,11 +175,13 @@ class CapturedStep:
 
     def _capture(self) -> Any:
         """Record this call; on the second recording, compare the two, bind the later one and check it."""
-        tape = Tape()
+        first = self._first  # the second recording is checked: it copies what the step reads before writing
+        tape = Tape(keep_contents=first is not None,
+                    overwritten=tracing.overwritten_first(first) if first is not None else frozenset())
         with _recording(tape) as hooks:
             out = self.step_fn()
         tensors = _output_tensors(out, tape)
-        first, self._first = self._first, tape
+        self._first = tape
         if tape.invalid is None and first is None:  # the first of the two recordings
             _rebind(tensors, None)
             return out
@@ -229,8 +231,8 @@ _EAGER_CALL = Function.__call__
 
 def _recording_call(self: Function, *inputs: Tensor) -> Any:
     """Function.__call__ during a capture: the inputs' arrays are lifted into the tape for the call."""
-    tape = tracing.active()
-    if tape is None or tape.paused:
+    tape = tracing.recording()
+    if tape is None:
         return _EAGER_CALL(self, *inputs)
     swapped = []
     for x in inputs:
@@ -295,37 +297,70 @@ def _rebind(tensors: list[Tensor], replay: Replay | None) -> None:
 
 
 def _check(tape: Tape, replay: Replay) -> None:
-    """Replay the tape from the state the capture started in; it must give what the eager step gave.
+    """Replay the tape from the state the step started in, into copies, and compare with what the eager
+    step left: every array it wrote, the returned and kept temporaries, the generators' states.
 
-    Host calls are not called again: their captured results are copied in and the generators set
-    to their states after them (so data samplers with state of their own advance once).
+    The copies are those the tape took of each external array's memory when the step first touched it
+    (an array the step only reads must still hold those contents). Host calls are not called again: their
+    captured results are copied in and the generators set to their states after them.
     """
-    after = [(array, array.copy()) for array, _ in tape.before]
-    kept = [(v.array, v.array.copy()) for v in tape.values if v.kind == "root" and v.pinned]
-    generators = [(gen, gen.bit_generator.state) for gen, _ in tape.generators.values()]
-    for array, before in reversed(tape.before):  # the earliest copy of shared memory wins
-        np.copyto(array, before)
+    written = {id(_owner(_held(v.root))) for entry in replay.entries for v in entry.outs + entry.writes
+               if v.root.kind == "external"}
+    for key, (owner, contents) in tape.owners.items():
+        if key not in written and owner.tobytes() != contents.tobytes():
+            raise CaptureError(f"an array of shape {owner.shape} that the step reads was changed in the step by code "
+                               "the capture does not see (see the rules in minigrad.capture)")
+    shadow: dict[Any, np.ndarray] = {}
+    overwritten = {}  # written wholly before being read: the replay writes the arrays themselves, compared by digest
+    for v in tape.values:
+        if v.kind != "external":
+            continue
+        owner = _owner(_held(v))
+        if id(owner) in written and id(owner) not in tape.owners:
+            overwritten[id(owner)] = owner
+        elif id(owner) in written:
+            if not owner.flags.c_contiguous:
+                raise CaptureError(f"an array of shape {owner.shape} the step writes is not contiguous (no check)")
+            copy = tape.owners[id(owner)][1]
+            shadow[v] = np.ndarray(v.shape, v.dtype, buffer=copy, offset=v.address - _address(owner),
+                                   strides=v.strides)
+    kept = {v: replay.arrays[v] for v in tape.values if v.kind == "root" and v.pinned}
+    shadow.update({v: np.empty_like(a) for v, a in kept.items()})
+    after = [(gen, gen.bit_generator.state) for gen, _ in tape.generators.values()]
+    eager = {key: tracing._digest(owner) for key, owner in overwritten.items()}
     for gen, state in tape.generators.values():
         gen.bit_generator.state = state
     try:
-        for call in replay.checking_calls():
+        for call in replay.checking_calls(shadow):
             call()
-        mismatch = _first_difference(after + kept, generators)
+        compared = [(owner, tape.owners[key][1]) for key, (owner, _) in tape.owners.items() if key in written]
+        mismatch = _first_difference(compared + [(a, shadow[v]) for v, a in kept.items()], after)
+        for key, owner in overwritten.items():
+            if mismatch is None and tracing._digest(owner) != eager[key]:
+                mismatch = (f"the replay differs from the eager step in an array of shape {owner.shape} "
+                            f"({owner.dtype}); something in the step is not recorded (see minigrad.capture's rules)")
     except Exception as exc:  # any failure of the replay means it cannot be used
         mismatch = f"the replay failed ({type(exc).__name__}: {exc})"
-    if mismatch is not None:
-        for array, value in after + kept:
-            np.copyto(array, value)
-        for gen, state in generators:
+    finally:
+        for gen, state in after:
             gen.bit_generator.state = state
+    if mismatch is not None:
         raise CaptureError(mismatch)
 
 
+def _held(value: Any) -> np.ndarray:
+    """The array of an external value (the tape holds it)."""
+    array = value.array
+    assert array is not None  # externals are held
+    return array
+
+
 def _first_difference(expected: list[tuple[np.ndarray, np.ndarray]], generators: list) -> str | None:
+    """Where the eager step's arrays and generators (first of each pair) differ from the replay's."""
     for array, value in expected:
         if array.tobytes() != value.tobytes():
             return (f"the replay differs from the eager step in an array of shape {array.shape} ({array.dtype}); "
-                    "something in the step is not recorded (see the rules in minigrad.capture)")
+                    "something in the step is not recorded (see minigrad.capture's rules)")
     for gen, state in generators:
         if gen.bit_generator.state != state:
             return "the replay draws differently from the eager step (a generator used outside minigrad.capture)"

@@ -6,7 +6,7 @@ needs (on a GPU each is a kernel launch):
 - The implicit gradient of a one-element output (``loss.backward()``) is one shared ``ones`` array per
   (array module, dtype, shape) instead of a fill per call. Gradients are never written in place, and a
   shared ones handed out as a result (an output among the inputs) is copied first; on NumPy it is also
-  read-only. One made while a CUDA graph is being captured is not kept (the graph owns its memory).
+  read-only. One made while a step is being captured is not kept (the graph, or the tape, owns its memory).
 - A parameter in a flat buffer (`minigrad.nn.flat`) has its ``.grad`` in a view of the buffer's gradient.
   ``backward`` writes the last of two or more contributions' sum straight into that view, copies a single
   contribution into it, and adds into an existing buffer gradient in place (as PyTorch accumulates), where
@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.backend import array_module
+from minigrad import tracing
+from minigrad.backend import array_module, is_numpy
 from minigrad.tensor import Tensor
 
 #: (array module, dtype, shape) -> the ones array every implicit root gradient of that kind shares
@@ -28,10 +29,12 @@ _SHARED_ONES: dict[tuple[int, str, tuple], Any] = {}
 def implicit_root_gradient(output: Tensor) -> Tensor:
     """ones like the one-element `output`: the shared array of its kind (see the module docstring)."""
     xp = array_module(output.data)
-    key = (id(xp), str(output.dtype), output.shape)
+    key = (id(np) if is_numpy(xp) else id(xp), str(output.dtype), output.shape)
     ones = _SHARED_ONES.get(key)
     if ones is None:
         ones = xp.ones(output.shape, output.dtype)
+        if tracing.recording() is not None:  # made in a CPU step being captured: the tape's, not kept
+            return Tensor._make(ones)
         if isinstance(ones, np.ndarray):
             ones.flags.writeable = False
         elif getattr(xp.cuda.get_current_stream(), "is_capturing", lambda: True)():

@@ -57,12 +57,12 @@ class Replay:
         self.nbytes = 0
         self.buffers = 0
         self._plan(entries)
-        self._bind_views()
         self.allocating: list[str] = []
-        compiled = [(entry, _compile(entry, self)) for entry in entries]
+        binding = Binding(self.arrays)
+        compiled = [(entry, _compile(entry, binding, self.allocating)) for entry in entries]
         self._compiled: list[tuple[Entry, Callable[[], Any]]] = [(e, c) for e, c in compiled if c is not None]
         self.calls = [call for _, call in self._compiled]
-        self.externals = [v.array for v in tape.values if v.kind == "external"]
+        self.externals = [v.array for v in tape.values if v.kind == "external"]  # (held by the tape)
 
     # ------------------------------------------------------------------ buffers
     def _plan(self, entries: list[Entry]) -> None:
@@ -72,8 +72,11 @@ class Replay:
             for value in entry.values():
                 last[value.root] = i
         for value in tape.values:
-            if value.kind == "external" or (value.kind == "root" and (value.pinned or value not in last)):
-                self.arrays[value] = value.array
+            if value.kind == "external" or (value.kind == "root" and value.pinned):
+                array = value.array
+                if array is None:
+                    raise CaptureError(f"internal: the array of {value} was freed")
+                self.arrays[value] = array
         ending: dict[int, list[Value]] = {}
         for value, i in last.items():
             ending.setdefault(i, []).append(value)
@@ -83,14 +86,20 @@ class Replay:
             for root in entry.outs:
                 if root in self.arrays:
                     continue
-                template = root.array
-                if not template.nbytes or not _dense(template):  # empty, or broadcast/overlapping: its own memory
-                    self.arrays[root] = template
+                if not root.nbytes:
+                    self.arrays[root] = np.empty(root.shape, root.dtype)
                     continue
-                pool = free.get(template.nbytes)
-                raw = pool.pop() if pool else self._new_buffer(template.nbytes)
+                if not root.dense:  # broadcast or overlapping: only the memory it was captured in will do
+                    array = root.array
+                    if array is None:
+                        raise CaptureError(f"a temporary of shape {root.shape} with strides {root.strides} (not "
+                                           "dense) cannot be given a buffer")
+                    self.arrays[root] = array
+                    continue
+                pool = free.get(root.nbytes)
+                raw = pool.pop() if pool else self._new_buffer(root.nbytes)
                 raw_of[root] = raw
-                self.arrays[root] = np.ndarray(template.shape, template.dtype, buffer=raw, strides=template.strides)
+                self.arrays[root] = np.ndarray(root.shape, root.dtype, buffer=raw, strides=root.strides)
             for root in ending.get(i, ()):
                 if root in raw_of:
                     raw = raw_of.pop(root)
@@ -101,39 +110,23 @@ class Replay:
         self.buffers += 1
         return np.empty(nbytes, np.uint8)
 
-    def _bind_views(self) -> None:
-        for value in self.tape.values:
-            if value.kind != "view" or value in self.arrays or value.parent not in self.arrays:
-                continue
-            self.arrays[value] = _derive(value, self)
-
-    def bound(self, obj: Any) -> Any:
-        """`obj` (an argument template) with each Ref replaced by the array the replay uses."""
-        kind = type(obj)
-        if kind is Ref:
-            array = self.arrays.get(obj.value)
-            if array is None:
-                if obj.value.kind == "view":
-                    array = self.arrays[obj.value] = _derive(obj.value, self)
-                else:
-                    raise CaptureError(f"internal: no array planned for {obj.value}")
-            return array
-        if kind is tuple or kind is list:
-            return kind(self.bound(item) for item in obj)
-        if kind is dict:
-            return {k: self.bound(v) for k, v in obj.items()}
-        return obj
-
-    def checking_calls(self) -> list[Callable[[], Any]]:
-        """The calls as the check after a capture runs them: a host call is not made again; its captured
-        result is copied in and the generators are set to their states after it."""
+    def checking_calls(self, shadow: dict[Value, np.ndarray]) -> list[Callable[[], Any]]:
+        """The calls as the check after a capture runs them: with the arrays of `shadow` in place of
+        those values' (views of them made again), and no host call made again (its captured result is
+        copied in and the generators are set to their states after it)."""
+        roots = {v.root for v in shadow}
+        arrays = {v: a for v, a in self.arrays.items() if v.kind != "view" or v.root not in roots}
+        arrays.update(shadow)
+        binding = Binding(arrays)
         generators = self.tape.generators
         calls: list[Callable[[], Any]] = []
-        for entry, call in self._compiled:
+        for entry, _ in self._compiled:
             if entry.kind == "host":
-                calls.append(partial(_saved_host, [self.arrays[v] for v in entry.outs], entry.saved, generators))
+                calls.append(partial(_saved_host, [binding.array(v) for v in entry.outs], entry.saved, generators))
             else:
-                calls.append(call)
+                call = _compile(entry, binding, [])
+                if call is not None:
+                    calls.append(call)
         return calls
 
     def release(self) -> None:
@@ -150,47 +143,55 @@ class Replay:
             call()
 
 
-def _dense(array: np.ndarray) -> bool:
-    """Whether `array`'s strides lay its elements out densely, in some order of its axes (then a
-    buffer of ``array.nbytes`` holds an array of its shape and strides)."""
-    if array.flags.c_contiguous or array.flags.f_contiguous:
-        return True
-    if any(s < 0 for s in array.strides):
-        return False
-    expected = array.itemsize
-    for stride, n in sorted((s, n) for s, n in zip(array.strides, array.shape) if n > 1):
-        if stride != expected:
-            return False
-        expected *= n
-    return True
+class Binding:
+    """Which array the replay uses for each value: ``arrays`` (externals and planned buffers), and the
+    views made again on them when first asked for (`bound`)."""
 
+    def __init__(self, arrays: dict[Value, np.ndarray]):
+        self.arrays = arrays
 
-def _derive(value: Value, replay: Replay) -> np.ndarray:
-    """A view value made again on the array its parent is bound to."""
-    assert value.parent is not None  # a view has a parent
-    parent = replay.arrays.get(value.parent)
-    if parent is None:
-        parent = replay.arrays[value.parent] = _derive(value.parent, replay)
-    recipe = value.recipe
-    if recipe[0] == "alias":
-        _, offset, shape, strides = recipe
-        base = parent
-        owner = base
-        while isinstance(owner.base, np.ndarray):
-            owner = owner.base
-        start = base.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
-        view = np.ndarray(shape, value.array.dtype, buffer=owner, offset=start + offset, strides=strides)
-    else:
-        fn, args, kwargs, index = recipe
-        view = fn(*replay.bound(args), **replay.bound(kwargs))
-        if index is not None:
-            view = view[index]
-        if type(view) is not np.ndarray:
-            view = np.ndarray.view(view, np.ndarray)
-    if view.shape != value.array.shape or view.strides != value.array.strides or not np.may_share_memory(view, parent):
-        raise CaptureError(f"a view ({getattr(recipe[0], '__name__', recipe[0])}) does not come out the same on "
-                           "the planned buffer")
-    return view
+    def bound(self, obj: Any) -> Any:
+        """`obj` (an argument template) with each Ref replaced by the array the replay uses."""
+        kind = type(obj)
+        if kind is Ref:
+            return self.array(obj.value)
+        if kind is tuple or kind is list:
+            return kind(self.bound(item) for item in obj)
+        if kind is dict:
+            return {k: self.bound(v) for k, v in obj.items()}
+        return obj
+
+    def array(self, value: Value) -> np.ndarray:
+        array = self.arrays.get(value)
+        if array is None:
+            if value.kind != "view":
+                raise CaptureError(f"internal: no array planned for {value}")
+            array = self.arrays[value] = self._derive(value)
+        return array
+
+    def _derive(self, value: Value) -> np.ndarray:
+        """A view value made again on the array its parent is bound to."""
+        assert value.parent is not None  # a view has a parent
+        parent = self.array(value.parent)
+        recipe = value.recipe
+        if recipe[0] == "alias":
+            _, offset, shape, strides = recipe
+            owner = parent
+            while isinstance(owner.base, np.ndarray):
+                owner = owner.base
+            start = parent.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
+            view = np.ndarray(shape, value.dtype, buffer=owner, offset=start + offset, strides=strides)
+        else:
+            fn, args, kwargs, index = recipe
+            view = fn(*self.bound(args), **self.bound(kwargs))
+            if index is not None:
+                view = view[index]
+            if type(view) is not np.ndarray:
+                view = np.ndarray.view(view, np.ndarray)
+        if view.shape != value.shape or view.strides != value.strides or not np.may_share_memory(view, parent):
+            raise CaptureError(f"a view ({getattr(recipe[0], '__name__', recipe[0])}) does not come out the same "
+                               "on the planned buffer")
+        return view
 
 
 # ----------------------------------------------------------------------------- before planning
@@ -233,10 +234,11 @@ def _drop_dead(tape: Tape, entries: list[Entry]) -> list[Entry]:
 
 
 # ----------------------------------------------------------------------------- calls
-def _compile(entry: Entry, replay: Replay) -> Callable[[], Any] | None:
-    """The argument-free callable that replays `entry` into the planned buffers."""
-    args, kwargs = replay.bound(entry.args), replay.bound(entry.kwargs)
-    outs = [replay.arrays[v] for v in entry.outs]
+def _compile(entry: Entry, binding: Binding, allocating: list[str]) -> Callable[[], Any] | None:
+    """The argument-free callable that replays `entry` into the arrays of `binding` (the calls NumPy cannot
+    write into a buffer are named in `allocating`)."""
+    args, kwargs = binding.bound(entry.args), binding.bound(entry.kwargs)
+    outs = [binding.array(v) for v in entry.outs]
     fn, kind = entry.fn, entry.kind
     if kind == "fill":
         return None if fn is _nothing else partial(np.copyto, outs[0], args[1])
@@ -245,9 +247,9 @@ def _compile(entry: Entry, replay: Replay) -> Callable[[], Any] | None:
     if not outs:  # writes in place only (out= given, copyto, setitem, ufunc.at)
         return partial(fn, *args, **kwargs)
     if kind == "draw":
-        if getattr(fn, "__name__", "") in DRAWS_INTO_BUFFERS and outs[0].dtype == entry.outs[0].array.dtype:
+        if getattr(fn, "__name__", "") in DRAWS_INTO_BUFFERS and outs[0].dtype == entry.outs[0].dtype:
             return partial(fn, *args, out=outs[0], **kwargs)
-        return _copied(fn, args, kwargs, outs, replay, f"Generator.{getattr(fn, '__name__', '?')}")
+        return _copied(fn, args, kwargs, outs, allocating, f"Generator.{getattr(fn, '__name__', '?')}")
     if isinstance(fn, np.ufunc):
         given = kwargs.pop("out", None)
         out = tuple(outs) if given is None else tuple(o if o is not None else outs.pop(0) for o in given)
@@ -266,7 +268,7 @@ def _compile(entry: Entry, replay: Replay) -> Callable[[], Any] | None:
     if (fn in _FUNCTIONS_WITH_OUT or (name in _METHODS_WITH_OUT and getattr(np.ndarray, name, None) is fn)) \
             and len(outs) == 1 and "out" not in kwargs:
         return partial(fn, *args, out=outs[0], **kwargs)
-    return _copied(fn, args, kwargs, outs, replay, name or repr(fn))
+    return _copied(fn, args, kwargs, outs, allocating, name or repr(fn))
 
 
 def _where(out: np.ndarray, cond: Any, a: Any, b: Any) -> None:
@@ -274,10 +276,10 @@ def _where(out: np.ndarray, cond: Any, a: Any, b: Any) -> None:
     np.copyto(out, a, where=cond)
 
 
-def _copied(fn: Callable, args: tuple, kwargs: dict, outs: list[np.ndarray], replay: Replay,
+def _copied(fn: Callable, args: tuple, kwargs: dict, outs: list[np.ndarray], allocating: list[str],
             name: str) -> Callable[[], None]:
     """A call NumPy cannot write into a buffer: its fresh result is copied in (allocates each replay)."""
-    replay.allocating.append(name)
+    allocating.append(name)
     if len(outs) == 1:
         out = outs[0]
 

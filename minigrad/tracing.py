@@ -23,12 +23,15 @@ be recorded: the value would be frozen into the tape. Such a read gets its value
 finishes as the eager step it is, but it marks the tape invalid (``Tape.invalid`` says why), and
 the step stays eager.
 
-For the check that follows a capture, the tape keeps each external array's contents from the
-moment the step first touched it (``Tape.before``) and each generator's state before its first
-draw, so that `minigrad.capture` can run the replay from the same start and compare.
+For the check that follows a capture, the tape keeps a copy of the memory of each external array
+from the moment the step first touched it (``Tape.owners``: one copy per array that owns memory)
+and each generator's state before its first draw, so that `minigrad.capture` can replay the step
+from the same start, into those copies, and compare.
 """
 from __future__ import annotations
 
+import hashlib
+import threading
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -52,24 +55,66 @@ class Ref:
 class Value:
     """One array the tape knows: external, root or view (see the module docstring).
 
-    ``array`` is the plain ndarray seen at capture (for a root: the memory it was made in);
-    a view has its ``parent`` value and ``recipe`` ``(fn, args, kwargs, index)``, the call
-    that made it, to redo on the planned buffer; ``root`` is the external or root it shares
-    memory with. ``first`` and ``last`` are the entries that first write and last use it.
+    A value keeps its array's layout (``shape``, ``dtype``, ``strides``, ``address``) and the array itself
+    weakly, so that the step's temporaries are freed as the eager step frees them: ``array`` is None once
+    a temporary is gone (an external, an array made from constants and a host call's result are held).
+    A view has its ``parent`` value and ``recipe`` ``(fn, args, kwargs, index)``, the call that made it,
+    to redo on the planned buffer (or ``("alias", byte offset, shape, strides)``); ``root`` is the external
+    or root it shares memory with.
     """
 
-    __slots__ = ("kind", "array", "parent", "recipe", "root", "first", "last", "pinned", "number", "initial")
+    __slots__ = ("kind", "shape", "dtype", "strides", "nbytes", "address", "dense", "_strong", "_weak", "parent",
+                 "recipe", "root", "pinned", "number", "initial")
 
-    def __init__(self, kind: str, array: np.ndarray, number: int, parent: Value | None = None, recipe: Any = None):
-        self.kind, self.array, self.number = kind, array, number
+    def __init__(self, kind: str, array: np.ndarray, number: int, parent: Value | None = None, recipe: Any = None,
+                 keep: bool = False):
+        self.kind, self.number = kind, number
+        self.shape, self.dtype, self.strides, self.nbytes = array.shape, array.dtype, array.strides, array.nbytes
+        self.address, self.dense = _address(array), _dense(array)
+        self._strong = array if keep else None
+        self._weak = weakref.ref(array)
         self.parent, self.recipe = parent, recipe
         self.root: Value = self if parent is None else parent.root
-        self.first = self.last = -1
-        self.pinned = False
-        self.initial: np.ndarray | None = None  # an external's contents when the step first touched it
+        self.pinned = False  # kept alive by something after the step: it keeps the memory it was captured in
+        self.initial: bytes | None = None  # a digest of an external's contents when the step first touched it
+
+    @property
+    def array(self) -> np.ndarray | None:
+        """The array at capture (None for a temporary that has been freed)."""
+        return self._strong if self._strong is not None else self._weak()
+
+    def keep(self) -> None:
+        """Hold the array from now on (a constant the replay uses as it is)."""
+        self._strong = self.array
 
     def __repr__(self) -> str:
-        return f"<{self.kind} {self.number} {self.array.dtype}{list(self.array.shape)}>"
+        return f"<{self.kind} {self.number} {self.dtype}{list(self.shape)}>"
+
+
+def _address(array: np.ndarray) -> int:
+    """Where an array's memory starts."""
+    return array.__array_interface__["data"][0]
+
+
+def _digest(array: np.ndarray) -> bytes:
+    """A fingerprint of an array's contents (to compare a constant made in two steps without a copy)."""
+    data = memoryview(array).cast("B") if array.flags.c_contiguous else np.ascontiguousarray(array).tobytes()  # type: ignore[arg-type]  # an ndarray is a buffer
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def _dense(array: np.ndarray) -> bool:
+    """Whether `array`'s strides lay its elements out densely, in some order of its axes (then a
+    buffer of ``array.nbytes`` holds an array of its shape and strides)."""
+    if array.flags.c_contiguous or array.flags.f_contiguous:
+        return True
+    if any(s < 0 for s in array.strides):
+        return False
+    expected = array.itemsize
+    for stride, n in sorted((s, n) for s, n in zip(array.strides, array.shape) if n > 1):
+        if stride != expected:
+            return False
+        expected *= n
+    return True
 
 
 class Entry:
@@ -121,16 +166,25 @@ _active: Tape | None = None
 class Tape:
     """The values and entries of one step being captured."""
 
-    def __init__(self):
+    def __init__(self, keep_contents: bool = True, overwritten: frozenset[int] = frozenset()):
+        self.keep_contents = keep_contents  # copy each external's memory when first touched (for the check)
+        self.overwritten = overwritten  # ids of arrays whose memory the step writes before reading: no copy
         self.values: list[Value] = []
         self.entries: list[Entry] = []
         self._lifted: dict[int, tuple[np.ndarray, Value, TracedArray | None]] = {}  # id(plain array) -> its external
-        self._owners: dict[int, Value] = {}  # id(the ndarray owning a root's memory) -> that root
+        self._owners: dict[int, tuple[weakref.ref, Value]] = {}  # id(the ndarray owning a root's memory) -> the root
         self.wrappers: list[weakref.ref] = []  # every TracedArray handed out (alive after capture: escaped)
         self.generators: dict[int, tuple[Any, Any]] = {}  # id -> (a generator the step drew from, its state before)
-        self.before: list[tuple[np.ndarray, np.ndarray]] = []  # (external, its contents when first touched)
+        # id(an array owning external memory) -> (it, its contents when the step first touched it), in that order
+        self.owners: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.invalid: str | None = None  # why the tape cannot be replayed (the first reason found)
-        self.paused = 0
+        self.paused = 0  # inside a host call: nothing is recorded
+        self.thread = threading.get_ident()  # the thread running the step (other threads are not recorded)
+
+    @property
+    def recording(self) -> bool:
+        """Whether a call made now, on this thread, is recorded."""
+        return not self.paused and threading.get_ident() == self.thread
 
     def invalidate(self, reason: str) -> None:
         """Mark the tape as not replayable; the step itself goes on (it is an eager step)."""
@@ -138,67 +192,78 @@ class Tape:
             self.invalid = reason
 
     # ------------------------------------------------------------------ values
-    def _new(self, kind: str, array: np.ndarray, parent: Value | None = None, recipe: Any = None) -> Value:
-        value = Value(kind, array, len(self.values), parent, recipe)
+    def _new(self, kind: str, array: np.ndarray, parent: Value | None = None, recipe: Any = None,
+             keep: bool = False) -> Value:
+        value = Value(kind, array, len(self.values), parent, recipe, keep)
         self.values.append(value)
         if kind == "root":
-            self._owners[id(_owner(array))] = value
+            owner = _owner(array)
+            self._owners[id(owner)] = (weakref.ref(owner), value)
         return value
 
-    def wrap(self, value: Value) -> TracedArray:
-        """A TracedArray for `value` (a view of its plain array)."""
-        wrapper = value.array.view(TracedArray)
+    def wrap(self, value: Value, plain: np.ndarray) -> TracedArray:
+        """A TracedArray for `value`, a view of `plain` (its array)."""
+        wrapper = plain.view(TracedArray)
         wrapper._value = value
         self.wrappers.append(weakref.ref(wrapper))
         return wrapper
 
-    def value_of(self, array: np.ndarray) -> Value:
-        """The value of an array met in a call: a TracedArray's own; for a plain array, the external it
-        is (lifted once per array object), or an alias view of a root whose memory it shares."""
+    def value_of(self, array: np.ndarray) -> tuple[Value, np.ndarray]:
+        """(the value of an array met in a call, its plain array): a TracedArray's own value; for a plain
+        array, the external it is (lifted once per array object), or an alias view of a root whose memory it
+        shares."""
         if type(array) is TracedArray:
             value = array._value
+            plain = np.ndarray.view(array, np.ndarray)
             if value is not None and value.number < len(self.values) and self.values[value.number] is value:
-                return value
-            array = np.ndarray.view(array, np.ndarray)  # made by NumPy, not the tape, or kept from another capture
+                return value, plain
+            array = plain  # made by NumPy, not the tape, or kept from another capture
         entry = self._lifted.get(id(array))
         if entry is not None:
-            return entry[1]
-        root = self._owners.get(id(_owner(array)))
-        if root is not None:  # a plain alias of a temporary (e.g. np.asarray of a traced array)
-            value = self._new("view", array, root, ("alias", _byte_offset(root.array, array), array.shape,
+            return entry[1], array
+        owner = _owner(array)
+        found = self._owners.get(id(owner))
+        if found is not None and found[0]() is owner:  # a plain alias of a temporary (np.asarray of a traced array)
+            root = found[1]
+            value = self._new("view", array, root, ("alias", _address(array) - root.address, array.shape,
                                                     array.strides))
         else:
-            value = self._new("external", array)
-            value.initial = array.copy()
-            self.before.append((array, value.initial))
+            value = self._new("external", array, keep=True)
+            value.initial = _digest(array)  # (a constant made anew each step is compared by contents)
+            if (self.keep_contents and id(owner) not in self.owners and owner.flags.writeable
+                    and id(owner) not in self.overwritten):
+                self.owners[id(owner)] = (owner, owner.copy())
         self._lifted[id(array)] = (array, value, None)  # keeps the array alive, so its id stays its own
-        return value
+        return value, array
 
     def lift(self, array: np.ndarray) -> TracedArray:
         """A plain array as a TracedArray (the same one each time for the same array)."""
         if type(array) is TracedArray:
             return array
-        value = self.value_of(array)
-        entry = self._lifted.get(id(array))
-        if entry is not None and entry[2] is not None:
+        value, plain = self.value_of(array)
+        entry = self._lifted[id(array)]
+        if entry[2] is not None:
             return entry[2]
-        wrapper = value.array.view(TracedArray)
+        wrapper = plain.view(TracedArray)
         wrapper._value = value
         self._lifted[id(array)] = (array, value, wrapper)
         return wrapper
 
     # ------------------------------------------------------------------ calls
-    def template(self, obj: Any, plain: bool = False) -> tuple[Any, Any]:
-        """(`obj` with arrays replaced by Refs, `obj` with arrays replaced by their plain arrays)."""
+    def template(self, obj: Any, found: list[tuple[Value, np.ndarray]] | None = None) -> tuple[Any, Any]:
+        """(`obj` with arrays replaced by Refs, `obj` with arrays replaced by their plain arrays); each
+        (value, plain array) met is appended to `found`."""
         kind = type(obj)
         if kind is TracedArray or kind is np.ndarray or isinstance(obj, np.ndarray):
-            value = self.value_of(obj)
-            return Ref(value), value.array
+            value, plain = self.value_of(obj)
+            if found is not None:
+                found.append((value, plain))
+            return Ref(value), plain
         if kind is tuple or kind is list:
-            pairs = [self.template(item) for item in obj]
+            pairs = [self.template(item, found) for item in obj]
             return kind(p[0] for p in pairs), kind(p[1] for p in pairs)
         if kind is dict:
-            items = {k: self.template(v) for k, v in obj.items()}
+            items = {k: self.template(v, found) for k, v in obj.items()}
             return {k: p[0] for k, p in items.items()}, {k: p[1] for k, p in items.items()}
         if kind is slice and any(isinstance(x, np.ndarray) for x in (obj.start, obj.stop, obj.step)):
             self.invalidate(_host_read("a slice bound"))
@@ -206,51 +271,56 @@ class Tape:
 
     def call(self, fn: Callable, args: tuple, kwargs: dict, kind: str = "call", writes_first: bool = False) -> Any:
         """Run ``fn(*args, **kwargs)`` on plain arrays and record it; returns its result, traced."""
-        targs, pargs = self.template(args)
-        tkwargs, pkwargs = self.template(kwargs)
+        written: list[tuple[Value, np.ndarray]] = []
+        inputs: list[tuple[Value, np.ndarray]] = []
+        originals: list[Any] = []
+        if writes_first and args:
+            targ0, parg0 = self.template(args[0], written)
+            trest, prest = self.template(args[1:], inputs)
+            targs, pargs = (targ0, *trest), (parg0, *prest)
+            originals.append(args[0] if isinstance(args[0], np.ndarray) else None)
+        else:
+            targs, pargs = self.template(args, inputs)
+        out = kwargs.get("out")
+        tkwargs, pkwargs = self.template({k: v for k, v in kwargs.items() if k != "out"}, inputs)
+        if out is not None:
+            tkwargs["out"], pkwargs["out"] = self.template(out, written)
+            originals.extend(o for o in (out if type(out) in (tuple, list) else [out]) if isinstance(o, np.ndarray))
         result = fn(*pargs, **pkwargs)
-        written = _written(tkwargs.get("out"), targs[0] if writes_first and targs else None)
-        originals = _originals(kwargs.get("out"), args[0] if writes_first and args else None)
-        inputs = [r.value for r in _refs((targs, {k: v for k, v in tkwargs.items() if k != "out"}))]
-        results = list(result) if type(result) in (tuple, list) else [result]
+        several = type(result) in (tuple, list)
         outs: list[Value] = []
         wrapped: list[Any] = []
-        computes = bool(written)
-        for i, r in enumerate(results):
+        for i, r in enumerate(result if several else [result]):
             if isinstance(r, np.generic):
                 r = np.asarray(r)
             if not isinstance(r, np.ndarray):
                 wrapped.append(r)
                 continue
-            r = np.ndarray.view(r, np.ndarray) if type(r) is not np.ndarray else r
-            same = next((j for j, v in enumerate(written) if v.array is r), None)
+            if type(r) is not np.ndarray:
+                r = np.ndarray.view(r, np.ndarray)
+            same = next((j for j, (_, plain) in enumerate(written) if plain is r), None)
             if same is not None:  # an out= array, handed back as the caller passed it
                 original = originals[same] if same < len(originals) else None
-                wrapped.append(original if original is not None else self.wrap(written[same]))
+                wrapped.append(original if isinstance(original, np.ndarray) else self.wrap(written[same][0], r))
                 continue
-            same_input = next((v for v in inputs if v.array is r), None)
+            same_input = next((v for v, plain in inputs if plain is r), None)
             if same_input is not None:
-                wrapped.append(self.wrap(same_input))
+                wrapped.append(self.wrap(same_input, r))
                 continue
-            parent = next((v for v in inputs if r.base is not None and np.may_share_memory(r, v.array)), None)
+            parent = next((v for v, plain in inputs if r.base is not None and np.may_share_memory(r, plain)), None)
             if parent is not None and parent.root.kind == "external":  # a view of an external is one too
                 wrapped.append(self.lift(r))
                 continue
             if parent is not None:  # a view: re-derived from the planned buffer, nothing to run
-                view = self._new("view", r, parent, (fn, targs, tkwargs, i if type(result) in (tuple, list) else None))
-                wrapped.append(self.wrap(view))
+                view = self._new("view", r, parent, (fn, targs, tkwargs, i if several else None))
+                wrapped.append(self.wrap(view, r))
                 continue
             root = self._new("root", r)
             outs.append(root)
-            computes = True
-            wrapped.append(self.wrap(root))
-        if computes:
-            self._append(kind, fn, targs, tkwargs, outs, written)
-        elif written:
-            self._append(kind, fn, targs, tkwargs, [], written)
-        if type(result) in (tuple, list):
-            return type(result)(wrapped)
-        return wrapped[0]
+            wrapped.append(self.wrap(root, r))
+        if outs or written:
+            self._append(kind, fn, targs, tkwargs, outs, [v for v, _ in written])
+        return type(result)(wrapped) if several else wrapped[0]
 
     def _append(self, kind: str, fn: Callable, args: tuple, kwargs: dict, outs: list[Value],
                 writes: list[Value]) -> Entry:
@@ -262,12 +332,12 @@ class Tape:
         """An array made during the step from no traced input (zeros, ones, full, empty, arange, a constant):
         a root refilled with `fill` each replay (an array the same each time: ``np.copyto`` of it), or
         left as it is (``fill`` None, from ``empty``)."""
-        root = self._new("root", array)
+        root = self._new("root", array, keep=True)
         if fill is not None:
             self._append("fill", np.copyto, (Ref(root), fill), {}, [root], [])
         else:
             self._append("fill", _nothing, (Ref(root),), {}, [root], [])
-        return self.wrap(root)
+        return self.wrap(root, array)
 
     def host(self, fn: Callable, args: tuple, kwargs: dict) -> Any:
         """Record a host call: ``fn(*args, **kwargs)`` runs at its place in every replay, untraced, and its
@@ -291,7 +361,7 @@ class Tape:
         root = self._new("root", array)
         entry = self._append("host", fn, targs, tkwargs, [root], [])
         entry.saved = (array.copy(), after)  # what the check replays instead of calling fn again
-        return self.wrap(root)
+        return self.wrap(root, array)
 
 
 def difference(a: Tape, b: Tape) -> str | None:
@@ -312,10 +382,62 @@ def difference(a: Tape, b: Tape) -> str | None:
     return None
 
 
-def _address(array: np.ndarray) -> int:
-    """Where an array's memory starts (two views of a parameter made in two steps share it; the first
-    recording is alive while the second is made, so a new array cannot take an address of the first)."""
-    return array.__array_interface__["data"][0]
+#: calls whose first argument is only written (not read) when they write all of it
+_FULL_WRITES = frozenset({np.copyto})
+
+
+def overwritten_first(tape: Tape) -> frozenset[int]:
+    """The ids of the external arrays owning memory that the step writes wholly before it reads any of
+    it (a flat gradient buffer after ``zero_grad``): their contents before the step do not matter, so the
+    check after a capture need not copy them."""
+    covered: dict[int, list[tuple[int, int]]] = {}  # owner id -> byte ranges written so far
+    read_first: set[int] = set()
+    owners: dict[int, np.ndarray] = {}
+
+    def span(value: Value) -> tuple[int, np.ndarray, int, int] | None:
+        root = value.root
+        array = root.array if root.kind == "external" else None
+        if array is None or value.kind != "external":
+            return None
+        owner = _owner(array)
+        owners[id(owner)] = owner
+        start = value.address - _address(owner)
+        return id(owner), owner, start, start + value.nbytes
+
+    for entry in tape.entries:
+        whole = entry.kwargs.get("where", True) is True and getattr(entry.fn, "__name__", "") != "at"
+        only_written = entry.fn in _FULL_WRITES and whole
+        reads: list[Value] = []
+        _collect((entry.args[1:] if only_written else entry.args,
+                  {k: v for k, v in entry.kwargs.items() if k != "out"}), reads)
+        for value in reads:
+            found = span(value)
+            if found is not None and not _inside(covered.get(found[0], []), found[2], found[3]):
+                read_first.add(found[0])
+        for value in entry.writes:
+            found = span(value)
+            contiguous = value.strides == _contiguous_strides(value.shape, value.dtype.itemsize)
+            if found is not None and contiguous and whole and (only_written or "out" in entry.kwargs):
+                covered.setdefault(found[0], []).append((found[2], found[3]))
+    return frozenset(key for key in owners if key not in read_first and key in covered
+                     and _inside(covered[key], 0, owners[key].nbytes))
+
+
+def _contiguous_strides(shape: tuple[int, ...], itemsize: int) -> tuple[int, ...]:
+    strides, step = [], itemsize
+    for n in reversed(shape):
+        strides.append(step)
+        step *= n
+    return tuple(reversed(strides))
+
+
+def _inside(ranges: list[tuple[int, int]], start: int, stop: int) -> bool:
+    """Whether [start, stop) lies inside the union of `ranges`."""
+    for a, b in sorted(ranges):
+        if a > start:
+            return start >= stop
+        start = max(start, b)
+    return start >= stop
 
 
 def _same_function(f: Any, g: Any) -> bool:
@@ -345,11 +467,10 @@ class _Matcher:
     def value(self, x: Value, y: Value) -> bool:
         if x.number in self.pairs:
             return self.pairs[x.number] == y.number
-        a, b = x.array, y.array
-        if x.kind != y.kind or a.shape != b.shape or a.dtype != b.dtype or a.strides != b.strides:
+        if x.kind != y.kind or x.shape != y.shape or x.dtype != y.dtype or x.strides != y.strides:
             return False
-        if x.kind == "external" and _address(a) != _address(b):  # made anew each step: same contents, or differs
-            if x.initial is None or y.initial is None or x.initial.tobytes() != y.initial.tobytes():
+        if x.kind == "external" and x.address != y.address:  # made anew each step: same contents, or differs
+            if x.initial is None or x.initial != y.initial:
                 return False
         if x.kind == "view":
             if x.parent is None or y.parent is None or not self.value(x.parent, y.parent):
@@ -395,41 +516,10 @@ def _owner(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def _byte_offset(base: np.ndarray, view: np.ndarray) -> int:
-    return view.__array_interface__["data"][0] - base.__array_interface__["data"][0]
-
-
-def _refs(obj: Any) -> list[Ref]:
-    found: list[Value] = []
-    _collect(obj, found)
-    return [Ref(v) for v in found]
-
-
-def _originals(out: Any, first: Any) -> list[Any]:
-    """The out= arrays as the caller passed them (in the order of `_written`)."""
-    found: list[Any] = []
-    if out is not None:
-        found.extend(out if type(out) in (tuple, list) else [out])
-    if first is not None and isinstance(first, np.ndarray):
-        found.append(first)
-    return [o if isinstance(o, np.ndarray) else None for o in found]
-
-
-def _written(out: Any, first: Any) -> list[Value]:
-    """The values a call writes in place: its ``out=`` arrays, and its first argument for the
-    in-place functions (copyto, setitem, fill, ufunc.at)."""
-    found: list[Value] = []
-    if out is not None:
-        _collect(out, found)
-    if type(first) is Ref:
-        found.append(first.value)
-    return found
-
-
 # ----------------------------------------------------------------------------- the tracing array
 def _dispatch(fn: Callable, args: tuple, kwargs: dict, kind: str = "call", writes_first: bool = False) -> Any:
     tape = _active
-    if tape is None or tape.paused:  # outside a capture (an array kept after one): a plain array
+    if tape is None or not tape.recording:  # outside a capture (an array kept after one): a plain array
         result = fn(*_plain(args), **_plain(kwargs))
         return result
     return tape.call(fn, args, kwargs, kind, writes_first)
@@ -486,7 +576,7 @@ class TracedArray(np.ndarray):
         return _dispatch(getattr(ufunc, method), inputs, kwargs, "ufunc", writes_first=method == "at")
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        if func in _FILLS and _active is not None and not _active.paused:
+        if func in _FILLS and recording() is not None:
             return _fill_like(func, args, kwargs)
         return _dispatch(func, args, kwargs, writes_first=func in _WRITING_FUNCTIONS)
 
@@ -523,8 +613,9 @@ class TracedArray(np.ndarray):
         return format(self._read("format"), spec)
 
     def _read(self, what: str) -> np.ndarray:
-        if _active is not None and not _active.paused:
-            _active.invalidate(_host_read(what))
+        tape = recording()
+        if tape is not None:
+            tape.invalidate(_host_read(what))
         return np.ndarray.view(self, np.ndarray)
 
     def __reduce__(self) -> Any:
@@ -640,7 +731,7 @@ def _lift_all(tape: Tape, obj: Any) -> Any:
 
 def _lifting(fn: Callable, tape: Tape) -> Callable:
     def lifted(*args: Any, **kwargs: Any) -> Any:
-        if tape.paused:
+        if not tape.recording:
             return fn(*args, **kwargs)
         return fn(*_lift_all(tape, args), **{k: _lift_all(tape, v) for k, v in kwargs.items()})
     lifted.__name__ = getattr(fn, "__name__", "function")
@@ -669,7 +760,7 @@ _MAKERS = {"zeros": 0, "ones": 1, "empty": None, "full": "full", "arange": "cons
 def _maker(tape: Tape, fn: Callable, fill: Any) -> Callable:
     def make(*args: Any, **kwargs: Any) -> Any:
         array = fn(*args, **kwargs)
-        if tape.paused:
+        if not tape.recording:
             return array
         value = fill
         if fill == "full":
@@ -705,7 +796,7 @@ class RecordingGenerator:
         tape = self._tape
 
         def draw(*args: Any, **kwargs: Any) -> Any:
-            if tape.paused:
+            if not tape.recording:
                 return attr(*args, **kwargs)
             targs, pargs = tape.template(args)
             tkwargs, pkwargs = tape.template(kwargs)
@@ -719,7 +810,7 @@ class RecordingGenerator:
                 return result
             root = tape._new("root", result)
             tape._append("draw", attr, targs, tkwargs, [root], [])
-            return tape.wrap(root)
+            return tape.wrap(root, result)
         draw.__name__ = name
         return draw
 
@@ -734,6 +825,13 @@ def start(tape: Tape) -> None:
 def stop() -> None:
     global _active
     _active = None
+
+
+def recording() -> Tape | None:
+    """The tape recording calls made on this thread now (None outside a capture, in a host call, or on
+    another thread than the step's)."""
+    tape = _active
+    return tape if tape is not None and tape.recording else None
 
 
 def active() -> Tape | None:

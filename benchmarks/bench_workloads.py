@@ -44,6 +44,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
+import os
 import re
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -419,7 +420,7 @@ def measure_memory(workloads, args) -> list[dict]:
     """Every workload's memory runs, spread over the CPUs (one process per CPU at a time, one thread each)."""
     jobs = [(workload, *job) for workload in workloads for job in memory_jobs(workload, args)]
     jobs.sort(key=lambda job: -job[2] * (15 if parse_workload(job[0])[0] == "C" else 1))  # longest first
-    cpus = harness.pinned_cpus(len(args.cpus or sorted(__import__("os").sched_getaffinity(0))), args.cpus)
+    cpus = sorted(args.cpus or os.sched_getaffinity(0))
     queue = list(jobs)
     results: dict = {}
 

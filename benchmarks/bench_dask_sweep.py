@@ -32,8 +32,8 @@ from harness import machine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from wgan.sweep import run_sweep  # noqa: E402
-from wgan.sweep.engine import TrialWorkerSetup, local_cluster  # noqa: E402
+from wgan.sweep import run_sweep
+from wgan.sweep.engine import TrialWorkerSetup, local_cluster
 
 
 def small_spec(trials: int, steps: int) -> dict:

@@ -47,7 +47,8 @@ def main():
         penalty.backward()
         opt.step()
         if i % 1000 == 0 or i == 100:
-            samples.append({"iteration": i, "rss_mib": round(rss_mib(), 2), "live_functions_and_tensors": live_objects()})
+            samples.append({"iteration": i, "rss_mib": round(rss_mib(), 2),
+                            "live_functions_and_tensors": live_objects()})
             print(samples[-1], flush=True)
     after_warmup = [s for s in samples if s["iteration"] >= 1000]
     row = {"case": f"{args.iters} gradient-penalty iterations, MLP 2-512-512-512-1 b256",

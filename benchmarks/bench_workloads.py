@@ -47,6 +47,7 @@ import json
 import os
 import re
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -422,11 +423,15 @@ def measure_memory(workloads, args) -> list[dict]:
     jobs.sort(key=lambda job: -job[2] * (15 if parse_workload(job[0])[0] == "C" else 1))  # longest first
     cpus = sorted(args.cpus or os.sched_getaffinity(0))
     queue = list(jobs)
+    lock = threading.Lock()
     results: dict = {}
 
     def worker(cpu: int) -> None:
-        while queue:
-            workload, spec, iters, peak_at = queue.pop(0)
+        while True:
+            with lock:
+                if not queue:
+                    return
+                workload, spec, iters, peak_at = queue.pop(0)
             print(f"   memory {workload} {spec.label}: {iters} iterations on CPU {cpu}", flush=True)
             results[workload, spec.label] = (harness.run_memory(spec, workload, iters, peak_at, threads=1, cpus=[cpu],
                                                                 minutes=args.memory_minutes), peak_at)

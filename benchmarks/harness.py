@@ -445,10 +445,15 @@ def run_turns(specs: Sequence[Spec], cases: dict[str, str], threads: int, turns:
 
 def run_memory(spec: Spec, case: str, iters: int, peak_at: int, threads: int = 1, cpus: Sequence[int] | None = None,
                minutes: float | None = None) -> dict | None:
-    """Run ``iters`` iterations of one contender in a fresh process; its RSS summary (None: not installed)."""
+    """Run ``iters`` iterations of one contender in a fresh process; its RSS summary (None: its engine is not
+    installed, or it failed; the reason is printed)."""
     memory = {"case": case, "iters": iters, "peak_at": peak_at, "minutes": minutes}
     process = ContenderProcess(spec, threads, pinned_cpus(threads, cpus), memory=memory)
-    hello = process.receive()
+    try:
+        hello = process.receive()
+    except RuntimeError as exc:  # reported, loudly, and left out (as a contender that cannot start)
+        print(f"   memory {spec.label}: FAILED: {exc}", flush=True)
+        return None
     process.proc.wait()
     if "skip" in hello:
         print(f"   memory {spec.label}: skipped: {hello['skip']}", flush=True)

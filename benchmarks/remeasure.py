@@ -97,9 +97,14 @@ def run(args) -> dict:
     for name, module, argv in steps(args):
         print(f"\n=== {name}: python3 benchmarks/{module}.py {' '.join(argv)}", flush=True)
         before, t0 = load_line(), time.perf_counter()
-        __import__(module).main(argv + ["--out", str(out / f"{name}.json")])
+        try:
+            __import__(module).main(argv + ["--out", str(out / f"{name}.json")])
+            failed = None
+        except Exception as exc:  # one step's failure is recorded; the others still run
+            failed = f"{type(exc).__name__}: {exc}"
+            print(f"=== {name} FAILED: {failed}", flush=True)
         info["steps"][name] = {"argv": argv, "seconds": round(time.perf_counter() - t0, 1), "load_before": before,
-                               "load_after": load_line()}
+                               "load_after": load_line(), **({"failed": failed} if failed else {})}
         (out / "run.json").write_text(json.dumps(info, indent=2))
     info["seconds"] = round(time.perf_counter() - start, 1)
     info["load_at_end"] = load_line()
@@ -287,6 +292,8 @@ def tables(out: Path) -> str:
     core, memory = _read(out, "core"), _read(out, "memory")
     steps = info.get("steps", {})
     loads = "; ".join(f"{name} {s['load_before']} → {s['load_after']}" for name, s in steps.items())
+    failures = [f"**step {name} failed** ({s['failed']}): its rows are missing below"
+                for name, s in steps.items() if s.get("failed")]
     turns = sorted({row["turns"] for row in work + core})
     gaps = sorted({row.get("gap_s") for row in work + core if row.get("gap_s") is not None})
     parts = [
@@ -314,6 +321,7 @@ def tables(out: Path) -> str:
         "Trainer eager = the same asked for eager steps (only where the Trainer has that option). Agreement: "
         "max relative difference of all parameters after one iteration from the same state, against minigrad's.",
         "",
+        *[line + "\n" for line in failures],
         "### Workloads (`bench_workloads.py`): ms per iteration and same-turn ratios",
         "",
         workload_table(work),

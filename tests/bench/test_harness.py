@@ -338,3 +338,20 @@ def test_smoke_numbers_never_reach_results_md(remeasure, tmp_path):
     with pytest.raises(SystemExit):
         remeasure.main(["--smoke", "--write-results", "--out", str(tmp_path)])
 
+
+
+def test_a_failing_step_is_recorded_and_the_others_still_run(remeasure, tmp_path, monkeypatch):
+    steps_dir = tmp_path / "steps"
+    steps_dir.mkdir()
+    (steps_dir / "step_fails.py").write_text("def main(argv):\n    raise RuntimeError('a contender crashed')\n")
+    (steps_dir / "step_works.py").write_text(
+        "import json, sys\ndef main(argv):\n    path = argv[argv.index('--out') + 1]\n"
+        "    open(path, 'w').write(json.dumps({'rows': []}))\n")
+    monkeypatch.syspath_prepend(str(steps_dir))
+    monkeypatch.setattr(remeasure, "steps", lambda args: [("core", "step_fails", []), ("workloads", "step_works", [])])
+    out = tmp_path / "out"
+    remeasure.main(["--out", str(out), "--skip-memory"])
+    run = json.loads((out / "run.json").read_text())
+    assert run["steps"]["core"]["failed"] == "RuntimeError: a contender crashed"
+    assert "failed" not in run["steps"]["workloads"] and (out / "workloads.json").exists()
+    assert "**step core failed** (RuntimeError: a contender crashed)" in (out / "RESULTS_section.md").read_text()

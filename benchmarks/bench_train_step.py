@@ -66,6 +66,8 @@ def main(argv=None) -> list[dict]:
                         help="default: trainer trainer-eager torch jax; with --baseline: trainer trainer-eager")
     harness.add_process_options(parser)
     args = parser.parse_args(argv)
+    if args.interleaved:
+        parser.error("--interleaved: bench_train_step has no in-one-process mode (bench_workloads.py has)")
     harness.print_machine()
     engines = args.contenders or (["trainer", "trainer-eager"] if args.baseline else list(CONTENDERS))
     reference = "trainer@baseline" if args.baseline else "torch"

@@ -23,7 +23,7 @@ def registered():
     sweep_plugin.register_all()
     yield sweep_plugin
     optimizers._REGISTRY.pop("sign-sgd", None)
-    DATASETS.pop("plugin-moons", None)
+    data._REGISTERED.pop("plugin-moons", None)
 
 
 def test_the_built_in_optimizers_are_the_engines():

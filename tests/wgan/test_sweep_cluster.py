@@ -205,7 +205,7 @@ def test_plug_in_algorithms_are_imported_on_the_workers_by_import_path(cluster, 
 
 def test_a_users_optimizer_and_dataset_reach_the_workers_by_import_path_and_by_registered_name(cluster, tmp_path):
     from wgan import optimizers
-    from wgan.data import DATASETS
+    from wgan import data as data_module
 
     plugin = "tests.wgan.sweep_plugin"
     data = spec(seeds=1, steps=2, grid={"optimizer": [f"{plugin}:SignSGD", "sign-sgd"],
@@ -215,7 +215,7 @@ def test_a_users_optimizer_and_dataset_reach_the_workers_by_import_path_and_by_r
         rows = run_sweep(data, tmp_path / "sweep", scheduler=cluster, progress=False, report=False)
     finally:
         optimizers._REGISTRY.pop("sign-sgd", None)
-        DATASETS.pop("plugin-moons", None)
+        data_module._REGISTERED.pop("plugin-moons", None)
     assert [r["status"] for r in rows] == ["ok"] * 4, rows
     assert rows[0]["config"] == {"optimizer": f"{plugin}:SignSGD", "dataset": f"{plugin}:moons"}
     resumed = Trainer.resume(tmp_path / "sweep" / "trials" / "0000")  # by import path: found in this process too

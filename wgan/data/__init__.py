@@ -6,8 +6,8 @@
 - `wgan.data.files`: the user's own points file, array or sampler;
 - `wgan.data.base`: the `Dataset` protocol every one follows.
 
-`make_dataset` builds one from a spec string of `DATASETS`, the one registry of dataset names (the CLI's help,
-validation and the docs read it)::
+`make_dataset` builds one from a spec string: one of `DATASETS` (the built-in ones; the CLI's help and the docs
+list them), a name registered from Python (`register`), or an import path::
 
     "8gaussians" | "25gaussians" | "swissroll"      gan_toy.py (WGAN-GP) exactly, scaling included
     "ring" | "grid"                                   VEEGAN / PacGAN mode-coverage benchmarks
@@ -78,10 +78,11 @@ _ENTRIES = (
     DatasetEntry("npz:PATH", "image", load_npz, True, "images in an .npz array"),
     DatasetEntry("points:PATH", "2d", load_points, True, "your (N, 2) points from .npy or .csv"),
 )
-#: spec -> entry: the built-in ones above, then those registered from Python.
+#: spec -> entry, for the built-in datasets above (`register` adds a user's beside them).
 DATASETS: dict[str, DatasetEntry] = {entry.spec: entry for entry in _ENTRIES}
 #: The built-in specs.
 DATASET_NAMES = tuple(DATASETS)
+_REGISTERED: dict[str, DatasetEntry] = {}  # spec -> entry, for those registered from Python
 
 
 def register(spec: str, builder: Callable[..., Dataset], kind: str, help: str = "") -> Callable[..., Dataset]:
@@ -96,13 +97,13 @@ def register(spec: str, builder: Callable[..., Dataset], kind: str, help: str = 
         raise ValueError(f"register: kind must be one of {', '.join(DATASET_KINDS)}, got {kind!r}")
     if not callable(builder):
         raise TypeError(f"register: the builder of {spec!r} must be callable, got {builder!r}")
-    DATASETS[spec] = DatasetEntry(spec, kind, builder, spec.endswith(":PATH"), help)
+    _REGISTERED[spec] = DatasetEntry(spec, kind, builder, spec.endswith(":PATH"), help)
     return builder
 
 
 def dataset_names() -> tuple[str, ...]:
-    """Every registered spec, the built-in ones first."""
-    return tuple(DATASETS)
+    """The built-in specs followed by those registered from Python."""
+    return DATASET_NAMES + tuple(_REGISTERED)
 
 
 def dataset_help() -> str:
@@ -112,7 +113,8 @@ def dataset_help() -> str:
 
 def _entry(spec: str) -> DatasetEntry | None:
     kind, sep, _ = spec.partition(":")
-    entry = DATASETS.get(f"{kind}:PATH" if sep else spec)
+    key = f"{kind}:PATH" if sep else spec
+    entry = DATASETS.get(key) or _REGISTERED.get(key)
     return entry if entry is not None and entry.takes_path == bool(sep) else None
 
 
@@ -160,8 +162,8 @@ def make_dataset(spec, **options) -> Dataset:
     if entry is None:
         builder = _imported(spec) if ":" in spec else None
         if builder is None:
-            raise ValueError(f"make_dataset: unknown dataset {spec!r}; known: {', '.join(DATASETS)} (or an import "
-                             "path module:builder)")
+            raise ValueError(f"make_dataset: unknown dataset {spec!r}; known: {', '.join(dataset_names())} (or an "
+                             "import path module:builder)")
         dataset = builder(**options)
         if not isinstance(dataset, Dataset):
             raise ValueError(f"make_dataset: {spec!r} returned {type(dataset).__name__}, not a wgan.data.Dataset")

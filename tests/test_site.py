@@ -125,7 +125,8 @@ def browser():
 
 
 class Visit:
-    """A browser page that records console errors, page errors, failed loads and requests to other hosts."""
+    """A browser page that records console errors, page errors, failed loads (and 4xx/5xx answers) and
+    requests to other hosts."""
 
     def __init__(self, browser, base: str):
         self.page = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -133,8 +134,15 @@ class Visit:
         self.page.on("console", lambda message: message.type == "error" and self.problems.append(
             f"console error: {message.text}"))
         self.page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
-        self.page.on("requestfailed", lambda request: self.problems.append(f"failed to load {request.url}"))
+        self.page.on("requestfailed", self.failed)
+        self.page.on("response", lambda response: response.status >= 400 and self.problems.append(
+            f"{response.url}: status {response.status}"))
         self.page.route("**/*", self.only_local)
+
+    def failed(self, request) -> None:
+        # a load cut short by leaving the page (a click mid-load) is no broken file; images are checked apart
+        if "ERR_ABORTED" not in (request.failure or ""):
+            self.problems.append(f"failed to load {request.url}: {request.failure}")
 
     def only_local(self, route):
         host = urlparse(route.request.url).hostname

@@ -39,6 +39,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -209,7 +210,8 @@ class CapturedStep:
             return out
         _rebind(tensors, replay)
         replay.release()
-        self.replay, self.outputs, self._hooks = replay, out, hooks
+        kept = [(ref, data) for ref, data in tape.tensors.values() if ref() is not None]
+        self.replay, self.outputs, self._hooks = replay, out, [*hooks, partial(_check_tensors, kept)]
         return out
 
     def __repr__(self) -> str:
@@ -238,6 +240,7 @@ def _recording_call(self: Function, *inputs: Tensor) -> Any:
     for x in inputs:
         data = x.data
         if type(data) is np.ndarray:
+            tracing.note_tensor(x)
             x.data = tape.lift(data)
             swapped.append((x, data))
     try:
@@ -265,6 +268,17 @@ def _recording(tape: Tape) -> Iterator[list[Callable[[], None]]]:
         if isinstance(backend._generators.get("cpu"), RecordingGenerator):
             backend._generators["cpu"] = generator
         tracing.stop()
+
+
+def _check_tensors(tensors: list[tuple[Any, np.ndarray]]) -> None:
+    """Before a replay: raise if a Tensor the step reads was rebound to another array since the capture."""
+    for ref, data in tensors:
+        t = ref()
+        if t is not None and t.data is not data:
+            raise RuntimeError(
+                f"graphed: a tensor of shape {t.shape} that the captured step reads was rebound to another array "
+                "after the capture (x.data = ...); the replay would keep reading the old one. Copy new values in "
+                "place (x.data[...] = v, Module.load_state_dict), or capture the step again")
 
 
 def _output_tensors(out: Any, tape: Tape, where: str = "step_fn's result") -> list[Tensor]:

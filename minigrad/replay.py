@@ -263,12 +263,24 @@ def _compile(entry: Entry, binding: Binding, allocating: list[str]) -> Callable[
         return partial(np.copyto, outs[0], args[0], casting="unsafe")
     if fn is np.where and len(args) == 3:
         return partial(_where, outs[0], *args)
+    if fn in (np.ndarray.reshape, np.reshape) and len(outs) == 1 and kwargs.get("order", "C") == "C" \
+            and outs[0].flags.c_contiguous and isinstance(args[0], np.ndarray):
+        # a reshape that had to copy (its input not contiguous): the same elements, in C order, into the buffer
+        return partial(np.copyto, outs[0].reshape(args[0].shape), args[0])
+    if fn is np.linalg.norm and len(args) == 1 and not kwargs and args[0].dtype.kind == "f" and outs[0].ndim == 0:
+        return partial(_norm, outs[0], args[0].ravel(order="K"), np.empty((), args[0].dtype))
     if fn is np.ndarray.__getitem__ and isinstance(args[1], np.ndarray) and args[1].dtype.kind in "iu":
         return partial(np.take, args[0], args[1], 0, outs[0])  # x[indices]: the same gather, into the buffer
     if (fn in _FUNCTIONS_WITH_OUT or (name in _METHODS_WITH_OUT and getattr(np.ndarray, name, None) is fn)) \
             and len(outs) == 1 and "out" not in kwargs:
         return partial(fn, *args, out=outs[0], **kwargs)
     return _copied(fn, args, kwargs, outs, allocating, name or repr(fn))
+
+
+def _norm(out: np.ndarray, flat: np.ndarray, square: np.ndarray) -> None:
+    """np.linalg.norm of a real vector as NumPy computes it (sqrt(x . x)), into `out`."""
+    np.dot(flat, flat, out=square)
+    np.sqrt(square, out=out)
 
 
 def _where(out: np.ndarray, cond: Any, a: Any, b: Any) -> None:

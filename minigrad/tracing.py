@@ -175,6 +175,7 @@ class Tape:
         self._owners: dict[int, tuple[weakref.ref, Value]] = {}  # id(the ndarray owning a root's memory) -> the root
         self.wrappers: list[weakref.ref] = []  # every TracedArray handed out (alive after capture: escaped)
         self.generators: dict[int, tuple[Any, Any]] = {}  # id -> (a generator the step drew from, its state before)
+        self.tensors: dict[int, tuple[weakref.ref, np.ndarray]] = {}  # id -> (a Tensor the step read, its array)
         # id(an array owning external memory) -> (it, its contents when the step first touched it), in that order
         self.owners: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.invalid: str | None = None  # why the tape cannot be replayed (the first reason found)
@@ -201,6 +202,20 @@ class Tape:
             self._owners[id(owner)] = (weakref.ref(owner), value)
         return value
 
+    def _root_holding(self, owner: np.ndarray, address: int) -> Value | None:
+        """The root (a live temporary) whose memory `owner` is, or holds `address` (an array made from a
+        traced one by code NumPy does not dispatch, e.g. ``as_strided``, whose base is not an ndarray)."""
+        found = self._owners.get(id(owner))
+        if found is not None and found[0]() is owner:
+            return found[1]
+        for key, (ref, root) in list(self._owners.items()):
+            memory = ref()
+            if memory is None:
+                del self._owners[key]
+            elif _address(memory) <= address < _address(memory) + memory.nbytes:
+                return root
+        return None
+
     def wrap(self, value: Value, plain: np.ndarray) -> TracedArray:
         """A TracedArray for `value`, a view of `plain` (its array)."""
         wrapper = plain.view(TracedArray)
@@ -222,9 +237,8 @@ class Tape:
         if entry is not None:
             return entry[1], array
         owner = _owner(array)
-        found = self._owners.get(id(owner))
-        if found is not None and found[0]() is owner:  # a plain alias of a temporary (np.asarray of a traced array)
-            root = found[1]
+        root = self._root_holding(owner, _address(array))
+        if root is not None:  # a plain alias of a temporary (np.asarray, as_strided of a traced array)
             value = self._new("view", array, root, ("alias", _address(array) - root.address, array.shape,
                                                     array.strides))
         else:
@@ -825,6 +839,13 @@ def start(tape: Tape) -> None:
 def stop() -> None:
     global _active
     _active = None
+
+
+def note_tensor(t: Any) -> None:
+    """While recording: remember that the step reads Tensor `t`'s array (a replay raises if it is rebound)."""
+    tape = _active
+    if tape is not None and tape.recording and id(t) not in tape.tensors and type(t.data) is np.ndarray:
+        tape.tensors[id(t)] = (weakref.ref(t), t.data)
 
 
 def recording() -> Tape | None:

@@ -167,7 +167,8 @@ def _add_train_actions(parser: argparse.ArgumentParser) -> None:
                          help="with --resume and a new --steps on a run whose learning rates decay: keep the last "
                               "rates (constant) or decay them linearly to 0 at the new last step (linear)")
     actions.add_argument("--no-graph", "--no-cuda-graph", dest="no_graph", action="store_true",
-                         help="run every step eagerly instead of replaying a captured graph (with --device cuda)")
+                         help="run every step eagerly instead of replaying a captured one (a tape of NumPy calls on "
+                              "the CPU, a CUDA graph on a GPU)")
     actions.add_argument("--threads", type=int, default=None, metavar="N",
                          help="BLAS/OpenMP threads (minigrad.set_num_threads; default: the libraries' own)")
     actions.add_argument("--tensorboard", action="store_true",
@@ -451,7 +452,7 @@ def _train(args, parser) -> int:
             changes = {name: getattr(args, name) for name in given}
             trainer = Trainer.resume(args.resume, progress=not args.no_progress, steps=args.steps,
                                      extend_lr=args.extend_lr, changes=changes,
-                                     cuda_graph=False if args.no_graph else None)
+                                     graph=False if args.no_graph else None)
             assert trainer.resume_plan is not None  # Trainer.resume sets it
             print(trainer.resume_plan.message, file=sys.stderr)
         else:
@@ -461,7 +462,7 @@ def _train(args, parser) -> int:
             _require_device(config.device, parser, "device")
             assert config.out_dir is not None  # config_from_args always names a run folder
             _make_folder(Path(config.out_dir), parser, "--out")
-            trainer = Trainer(config, progress=not args.no_progress, cuda_graph=False if args.no_graph else None)
+            trainer = Trainer(config, progress=not args.no_progress, graph=False if args.no_graph else None)
     except USER_ERRORS as exc:
         _fail(parser, str(exc))
     if args.tensorboard:

@@ -16,7 +16,8 @@ Gradients are taken with `minigrad.grad` restricted to the parameters being upda
 is spent on the other network's weights or on the inputs. `fit` runs steps and calls the callbacks'
 hooks (`wgan.callbacks`): evaluation, the held-out estimate, figures and snapshots, checkpoints and the
 metrics files, the progress bar and TensorBoard are callbacks, each in its own module, as a user's are.
-On a device the iteration is captured once and replayed (`wgan.capture`).
+The iteration is captured once and replayed (`wgan.capture`: a tape of NumPy calls on the CPU, a CUDA graph on a
+device), bit for bit what the eager steps do.
 
 Randomness: data, z and the algorithm's noise come from ``trainer.rng`` (a numpy Generator seeded
 with ``config.seed``); initial weights from ``minigrad.manual_seed(config.seed)``. Evaluation uses
@@ -37,7 +38,7 @@ from collections.abc import Iterable
 import numpy as np
 
 import minigrad
-from minigrad import Tensor, optim
+from minigrad import Tensor, capture, optim
 from wgan import extend, run_folder
 from wgan.algorithms.base import TERM_NAMES, NoiseStream, Objective
 from wgan.callbacks import standard_callbacks
@@ -80,15 +81,16 @@ class Trainer:
     ``heldout`` and ``heldout_z`` (the fixed real batch and noise of ``heldout_size``; else None),
     ``history`` (the logged rows), ``target_step`` (the step the running ``fit`` trains to).
 
-    ``cuda_graph``: capture one iteration and replay it every step (`wgan.capture`: on a device, a CUDA graph
-    after two eager warm-up steps; data that cannot be drawn inside the graph is copied into its input buffers
-    in place before each replay). None (the default) means on wherever the configuration allows; where it does
-    not (the CPU, the official critic schedule), the run is eager and one RuntimeWarning names the reason.
-    ``trainer.cuda_graph`` says whether it is on.
+    ``graph``: capture one iteration and replay it every step (`wgan.capture`, `minigrad.graphed`: after two
+    eager warm-up steps, a tape of NumPy calls on the CPU, a CUDA graph on a device), bit for bit what the eager
+    steps do. None (the default) means on wherever the configuration allows; where it does not (the official
+    critic schedule, or a step the CPU capture refuses), the run is eager and one line names the reason: a log
+    line by default, a RuntimeWarning when ``graph=True`` was asked for. ``cuda_graph`` is another name for it.
+    ``trainer.graph`` (and ``trainer.cuda_graph``) says whether it is on.
     """
 
     def __init__(self, config: TrainConfig | ResolvedConfig, dataset=None, callbacks: Iterable = (),
-                 progress: bool = False, cuda_graph: bool | None = None):
+                 progress: bool = False, graph: bool | None = None, cuda_graph: bool | None = None):
         if not isinstance(config, (TrainConfig, ResolvedConfig)):
             raise TypeError(f"Trainer: config must be a TrainConfig, got {type(config).__name__}")
         if dataset is not None:
@@ -139,8 +141,11 @@ class Trainer:
             self.device_noise = DeviceNoise(cfg.seed, self.device)
             self._sample_real, self.data_path = device_sampler(self.dataset, self.device, self.device_noise, self.rng)
             self._device_stats = DeviceStats(TrainingDiverged, TERM_NAMES)
-        self.captured = capture_step(self, cuda_graph)
-        self.cuda_graph = self.captured is not None
+        if graph is not None and cuda_graph is not None and graph != cuda_graph:
+            raise ValueError(f"Trainer: graph={graph!r} and cuda_graph={cuda_graph!r} disagree (cuda_graph is "
+                             "another name for graph: pass one)")
+        self._array_stats = False  # statistics kept as arrays in the step (read after it: a captured CPU step)
+        self.captured = capture_step(self, graph if graph is not None else cuda_graph)
 
     # ------------------------------------------------------------------ one iteration
     def _build_lr_schedules(self) -> None:
@@ -165,8 +170,8 @@ class Trainer:
             return minigrad.as_tensor(array)
         return as_device_tensor(array, self.device)
 
-    def sample_noise(self, n: int, rng: np.random.Generator | None = None) -> np.ndarray:
-        """z ~ N(0, I) of shape (n, z_dim), float32."""
+    def sample_noise(self, n: int, rng: np.random.Generator | NoiseStream | None = None) -> np.ndarray:
+        """z ~ N(0, I) of shape (n, z_dim), float32 (from `rng`, default the trainer's generator)."""
         return (rng or self.rng).standard_normal((n, self.config.z_dim), dtype=np.float32)
 
     def _noise_tensor(self, noise):
@@ -179,15 +184,27 @@ class Trainer:
     def _read_logs(self, objective: Objective) -> dict:
         """The objective's logged scalars as floats, stopping the run at the first non-finite one
         (on a device: as device arrays, read and checked at log steps by `wgan.device.DeviceStats`)."""
-        if self.on_device:
+        if self.on_device or self._array_stats:
             return {key: value.data if isinstance(value, Tensor) else value for key, value in objective.logs.items()}
-        stats = {}
-        for key, value in objective.logs.items():
-            stats[key] = value.item() if isinstance(value, Tensor) else float(value)
-            if not math.isfinite(stats[key]):
-                raise TrainingDiverged(f"step {self.step + 1}: the {TERM_NAMES.get(key, key)} is {stats[key]}; "
-                                       "stopping (the last checkpoint, if any, holds the last good state)")
+        stats = {key: value.item() if isinstance(value, Tensor) else float(value)
+                 for key, value in objective.logs.items()}
+        self._check_finite(stats)
         return stats
+
+    def _check_finite(self, stats: dict[str, float]) -> None:
+        """Stop the run (TrainingDiverged) at the first non-finite value of `stats`, in its order."""
+        for key, value in stats.items():
+            if not math.isfinite(value):
+                raise TrainingDiverged(f"step {self.step + 1}: the {TERM_NAMES.get(key, key)} is {value}; "
+                                       "stopping (the last checkpoint, if any, holds the last good state)")
+
+    def _checked_rows(self, rows: list[dict[str, float]]) -> dict:
+        """A captured CPU iteration's statistics, read after it: each critic update's row and the generator's,
+        checked in the order the eager iteration checks them (its W estimate is not); returns the step's
+        statistics as the eager iteration does (the last critic update's, then the generator's)."""
+        for row in rows:
+            self._check_finite({k: v for k, v in row.items() if k != "w_estimate"})
+        return {**rows[-2], **rows[-1]}
 
     @staticmethod
     def _update(objective: Objective, params: list, optimizer) -> None:
@@ -209,7 +226,7 @@ class Trainer:
         self._update(objective, self._d_params, self.opt_d)
         algorithm.after_critic_step(critic)
         estimate = algorithm.w_estimate(objective.d_real.data, objective.d_fake.data)
-        stats["w_estimate"] = estimate if self.on_device else float(estimate)
+        stats["w_estimate"] = estimate if self.on_device or self._array_stats else float(estimate)
         return stats
 
     def generator_step(self, z: np.ndarray) -> dict:
@@ -228,35 +245,61 @@ class Trainer:
             for schedule in self.lr_schedules:
                 schedule.step()
 
-    def _iteration(self, inputs: list | None = None) -> dict:
-        """The critic updates and the generator update of one step (what `wgan.capture` captures); `inputs`: the
-        real batch of each critic update, refilled in place outside a captured iteration (else drawn here)."""
+    def _iteration(self, inputs: list | None = None, rows: list | None = None) -> dict:
+        """The critic updates and the generator update of one step (what `wgan.capture` captures). `inputs`: the
+        real batch of each critic update, refilled in place outside a captured iteration (else drawn here).
+        `rows`: collects each update's statistics as arrays, read after the step (a captured CPU iteration).
+
+        On the CPU the data come from the dataset's sampler, called as host code (`minigrad.capture.host`), and
+        the noise from the trainer's generator (recorded by `minigrad.capture.generator` while the step is
+        captured): a replay makes the same draws in the same order as the eager step."""
         cfg, B = self.config, self.config.batch_size
-        rng: NoiseStream = self.device_noise if self.on_device else self.rng
-        for i in range(self.critic_iterations(self.step)):
-            if inputs is not None:
-                real, z = inputs[i], rng.standard_normal((B, cfg.z_dim), np.float32)
-            elif self.on_device:
-                real, z = self._sample_real(B), rng.standard_normal((B, cfg.z_dim), np.float32)
-            else:
-                real, z = np.asarray(self.dataset.sample(B, self.rng), dtype=np.float32), self.sample_noise(B)
-            noise = self.algorithm.critic_noise(rng, real.shape)
-            stats = self.critic_step(real, z, noise)
-        z = rng.standard_normal((B, cfg.z_dim), np.float32) if self.on_device else self.sample_noise(B)
-        stats.update(self.generator_step(z))
+        rng: NoiseStream = self.device_noise if self.on_device else capture.generator(self.rng)
+        self._array_stats = rows is not None
+        try:
+            for i in range(self.critic_iterations(self.step)):
+                if inputs is not None:
+                    real, z = inputs[i], rng.standard_normal((B, cfg.z_dim), np.float32)
+                elif self.on_device:
+                    real, z = self._sample_real(B), rng.standard_normal((B, cfg.z_dim), np.float32)
+                else:
+                    real, z = capture.host(self._sample_batch, B), self.sample_noise(B, rng)
+                noise = self.algorithm.critic_noise(rng, real.shape)
+                stats = self.critic_step(real, z, noise)
+                if rows is not None:
+                    rows.append(dict(stats))
+            z = rng.standard_normal((B, cfg.z_dim), np.float32) if self.on_device else self.sample_noise(B, rng)
+            generator_stats = self.generator_step(z)
+            if rows is not None:
+                rows.append(generator_stats)
+        finally:
+            self._array_stats = False
+        stats.update(generator_stats)
         return stats
+
+    def _sample_batch(self, n: int) -> np.ndarray:
+        """A real batch from the dataset's sampler and the trainer's generator, as float32 (host code)."""
+        return np.asarray(self.dataset.sample(n, self.rng), dtype=np.float32)
 
     def train_step(self) -> dict:
         """One generator iteration: the critic updates, then one generator update. Returns its metrics
-        (with ``cuda_graph``: a replay of the captured iteration, its inputs refilled in place first)."""
+        (with ``graph``: a replay of the captured iteration)."""
         self._set_learning_rates()
         stats = self.captured() if self.captured is not None else self._iteration()
         self.step += 1
         return stats
 
     @property
+    def graph(self) -> bool:
+        """Whether the steps replay a captured iteration (False for eager steps, or once a capture was refused)."""
+        return self.captured is not None and self.captured.on
+
+    cuda_graph = graph  # the name it had before the CPU could capture too
+
+    @property
     def graphed_step(self):
-        """The captured iteration's `minigrad.cuda.GraphedStep` (None when the steps are eager)."""
+        """The captured iteration's `minigrad.graphed` step (a `minigrad.capture.CapturedStep` on the CPU, a
+        `minigrad.cuda.GraphedStep` on a device; None when the steps are eager)."""
         return None if self.captured is None else self.captured.graphed
 
     def read_stats(self) -> dict[int, dict[str, float]]:
@@ -403,7 +446,7 @@ class Trainer:
     @classmethod
     def resume(cls, run_dir, dataset=None, callbacks: Iterable = (), progress: bool = False,
                steps: int | None = None, extend_lr: str | None = None, changes: dict | None = None,
-               cuda_graph: bool | None = None) -> Trainer:
+               graph: bool | None = None, cuda_graph: bool | None = None) -> Trainer:
         """A Trainer continuing the run in `run_dir` from its checkpoint, by the rule of `wgan.extend`:
         to the planned steps exactly; to a new `steps` exactly when the learning rates are constant, and with a
         decaying schedule only when `extend_lr` ("constant" or "linear") names the extension's schedule;
@@ -420,7 +463,8 @@ class Trainer:
         saved = TrainConfig.from_dict(dict(_saved_config(ckpt), out_dir=str(run_dir)))
         plan = extend.plan_resume(saved, ckpt.step, steps=steps, extend_lr=extend_lr, changes=changes,
                                   where=str(run_folder.checkpoint_file(run_dir)))
-        trainer = cls(plan.config, dataset=dataset, callbacks=callbacks, progress=progress, cuda_graph=cuda_graph)
+        trainer = cls(plan.config, dataset=dataset, callbacks=callbacks, progress=progress, graph=graph,
+                      cuda_graph=cuda_graph)
         trainer.load_state(ckpt)
         trainer.resume_plan = plan
         remove_stale_temporaries(run_folder.checkpoint_file(run_dir))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from minigrad import backend
+from minigrad import backend, tracing
 from minigrad.autograd import is_grad_enabled
 from minigrad.tensor import Tensor, TensorLike
 
@@ -31,6 +31,7 @@ def _target(t: Tensor, op: str) -> Any:
     if not getattr(t.data.flags, "writeable", True):
         raise ValueError(f"{op}: the tensor (shape {t.shape}) is a read-only view (e.g. from expand); "
                          "write to the tensor it was made from")
+    tracing.note_tensor(t)  # (a captured step that updates t raises at a replay after t.data was rebound)
     return t.data
 
 
@@ -38,6 +39,8 @@ def _operand(t: Tensor, other: TensorLike, op: str) -> Any:
     """`other` as a number or an array on `t`'s device whose shape broadcasts to `t`'s."""
     if isinstance(other, (int, float, bool)):
         return other
+    if isinstance(other, Tensor):
+        tracing.note_tensor(other)
     array = other.data if isinstance(other, Tensor) else other
     if not hasattr(array, "shape"):
         array = backend.xp_for(t.device).asarray(array)

@@ -14,8 +14,12 @@ Binding a tape does, once:
 4. **Views** (``x.T``, reshapes, slices) are made once, on the planned buffers.
 5. **Calls** become argument-free callables writing into the planned buffers: a ufunc with
    ``out=``, a reduction or method with ``out=``, ``astype`` and ``copy`` as ``np.copyto``,
-   ``where`` as two ``np.copyto``; a draw with ``out=`` where NumPy can draw into a buffer. The
-   rest compute a fresh array that is copied in (each is listed in ``Replay.allocating``).
+   ``where`` as two ``np.copyto``, a reshape that had to copy as ``np.copyto`` into the buffer
+   seen in the input's shape, fancy indexing as ``np.take``, ``linalg.norm`` of a vector as the
+   ``dot`` and ``sqrt`` NumPy computes it with; a draw with ``out=`` where NumPy can draw into a
+   buffer. The rest compute a fresh array that is copied in (each is listed in ``Replay.allocating``).
+   Each of these is the same arithmetic as the recorded call, and the check after a capture
+   (`minigrad.capture`) compares every result bit for bit.
 
 ``Replay.run`` then calls them in order: no Tensor, no Function, no graph.
 """
@@ -44,8 +48,9 @@ class Replay:
     """The calls of a tape on planned buffers (see the module docstring).
 
     Attributes: ``calls`` (argument-free callables, in order), ``arrays`` (value -> the array the
-    replay uses for it), ``nbytes`` (bytes of planned buffers), ``allocating`` (the calls that
-    allocate at every replay, by name).
+    replay uses for it, until `release`), ``nbytes`` and ``buffers`` (the planned buffers' bytes and
+    number), ``allocating`` (the calls that allocate at every replay, by name), ``n_recorded`` (after
+    `release`: how many calls the tape recorded, before constants and dead calls were dropped).
     """
 
     def __init__(self, tape: Tape):
@@ -62,7 +67,6 @@ class Replay:
         compiled = [(entry, _compile(entry, binding, self.allocating)) for entry in entries]
         self._compiled: list[tuple[Entry, Callable[[], Any]]] = [(e, c) for e, c in compiled if c is not None]
         self.calls = [call for _, call in self._compiled]
-        self.externals = [v.array for v in tape.values if v.kind == "external"]  # (held by the tape)
 
     # ------------------------------------------------------------------ buffers
     def _plan(self, entries: list[Entry]) -> None:

@@ -83,10 +83,6 @@ class Value:
         """The array at capture (None for a temporary that has been freed)."""
         return self._strong if self._strong is not None else self._weak()
 
-    def keep(self) -> None:
-        """Hold the array from now on (a constant the replay uses as it is)."""
-        self._strong = self.array
-
     def __repr__(self) -> str:
         return f"<{self.kind} {self.number} {self.dtype}{list(self.shape)}>"
 

@@ -10,7 +10,7 @@ Nothing here holds text of its own: each page comes from a file that lives elsew
 - `notebooks/<chapter>.ipynb`: each chapter as a Jupyter notebook (jupytext), with the outputs the chapter
   shows as the cells' outputs; `notebooks.md` lists them.
 - `reference/`: the API reference, one page per module, rendered from the docstrings by mkdocstrings.
-- `cuda.md`, `sweeps.md`: the README's sections of those names, while they live in the README.
+- `capture.md`, `cuda.md`, `sweeps.md`: the README's sections of those names, while they live in the README.
 - `index.md`, the home page: the README, its links made to point into the site.
 """
 from __future__ import annotations
@@ -30,11 +30,12 @@ MIRRORED_SUFFIXES = (".md", ".png", ".svg", ".json")
 CHAPTERS = {"reverse_mode": "Chapter 0: reverse mode, from the chain rule to the gradient penalty",
             "internals": "How minigrad differentiates (and differentiates again)",
             "writing_an_op": "Writing your own op"}
-README_PAGES = {"cuda.md": "### CUDA", "sweeps.md": "### Sweeps on Dask"}
+README_PAGES = {"capture.md": "### A captured step", "cuda.md": "### CUDA", "sweeps.md": "### Sweeps on Dask"}
 REFERENCE = {
     "minigrad": ["minigrad.tensor", "minigrad.autograd", "minigrad.creation", "minigrad.ops", "minigrad.functional",
                  "minigrad.nn", "minigrad.optim", "minigrad.gradcheck", "minigrad.viz", "minigrad.serialization",
-                 "minigrad.cuda", "minigrad.philox", "minigrad.threads"],
+                 "minigrad.capture", "minigrad.tracing", "minigrad.replay", "minigrad.cuda", "minigrad.philox",
+                 "minigrad.threads"],
     "wgan": ["wgan.train", "wgan.callbacks", "wgan.capture", "wgan.config", "wgan.algorithms", "wgan.optimizers",
              "wgan.losses", "wgan.models", "wgan.architectures", "wgan.data", "wgan.metrics", "wgan.scores",
              "wgan.checkpoint", "wgan.run_folder", "wgan.reproductions", "wgan.sweep"],
